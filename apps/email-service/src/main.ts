@@ -1,0 +1,10 @@
+import { JsonLogger, runMain, startService } from '@eventshop/platform';
+import { loadEmailServiceConfig, manifest } from './config.js';
+import { EmailServiceModule } from './email-service.module.js';
+
+runMain(manifest.name, async () => {
+  const config = loadEmailServiceConfig();
+  const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
+  await startService({ module: EmailServiceModule.register(config, logger), config, logger, consumesEvents: true });
+  logger.info(`${manifest.name} listening on http://${config.HOST}:${config.PORT}`);
+});

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { baseConfigSchema, loadConfig, readServiceManifest } from '@eventshop/platform';
+
+export const manifest = readServiceManifest(new URL('../package.json', import.meta.url));
+
+/** user-service settings: the shared ones plus signing keys, token lifetime and bcrypt cost. */
+export const userServiceConfigSchema = baseConfigSchema(manifest).extend({
+  JWT_PRIVATE_KEY: z.string().optional(),
+  JWT_PRIVATE_KEY_FILE: z.string().min(1).default('.dev-keys/jwt-private.pem'),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  // 4 is bcrypt's floor (tests); 10 is the default; above 15 a login takes seconds.
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
+});
+
+export type UserServiceConfig = z.infer<typeof userServiceConfigSchema>;
+
+export function loadUserServiceConfig(env: NodeJS.ProcessEnv = process.env): UserServiceConfig {
+  return loadConfig(userServiceConfigSchema, env);
+}

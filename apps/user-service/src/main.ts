@@ -1,0 +1,10 @@
+import { JsonLogger, runMain, startService } from '@eventshop/platform';
+import { loadUserServiceConfig, manifest } from './config.js';
+import { UserServiceModule } from './user-service.module.js';
+
+runMain(manifest.name, async () => {
+  const config = loadUserServiceConfig();
+  const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
+  await startService({ module: UserServiceModule.register(config, logger), config, logger, consumesEvents: false });
+  logger.info(`${manifest.name} listening on http://${config.HOST}:${config.PORT}`);
+});

@@ -1,0 +1,24 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
+/** The `users` table. */
+@Entity({ name: 'users' })
+export class UserRecord {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  /** Stored normalised (trimmed, lower-case); unique. */
+  @Column({ type: 'text', unique: true })
+  email!: string;
+
+  @Column({ type: 'text' })
+  name!: string;
+
+  @Column({ name: 'password_hash', type: 'text' })
+  passwordHash!: string;
+
+  @Column({ name: 'newsletter_opt_in', type: 'boolean', default: false })
+  newsletterOptIn!: boolean;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

@@ -1,0 +1,95 @@
+import { Server, type CustomTransportStrategy, type MessageHandler as NestHandler } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import { withMiddleware, type MessageHandler } from '../handler.js';
+import { decodeJson } from '../message.js';
+import type { Subscription } from '../ports/subscriber.js';
+import { namespacedSubject } from '../jetstream/topology.js';
+import { correlation } from '../middleware/correlation.middleware.js';
+import { deadLetter } from '../middleware/dead-letter.middleware.js';
+import { defaultRetryPolicy, retry } from '../middleware/retry.middleware.js';
+import { recoverer } from '../middleware/recoverer.middleware.js';
+import { timeout } from '../middleware/timeout.middleware.js';
+import { JetStreamContext } from './jetstream.context.js';
+import { JETSTREAM_TRANSPORT, type EventHandlerSpec } from './on-event.decorator.js';
+import type { MessagingRuntime } from './messaging-runtime.js';
+
+/** The name of a handler's consumer group: `<service>__<handler>`. */
+export function consumerGroupName(serviceName: string, handler: string): string {
+  return `${serviceName}__${handler}`;
+}
+
+/**
+ * A NestJS transport that feeds `@OnEvent` handlers from JetStream durable consumers.
+ *
+ * Every handler gets its own consumer group and this middleware chain (outermost first):
+ * correlation → dead letter → retry → timeout → recoverer → contract validation → the handler.
+ */
+export class JetStreamServer extends Server implements CustomTransportStrategy {
+  override readonly transportId = JETSTREAM_TRANSPORT;
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(private readonly runtime: MessagingRuntime) {
+    super();
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      await this.runtime.connect();
+      for (const [, head] of this.messageHandlers) {
+        for (let handler: NestHandler | undefined = head; handler; handler = handler.next) {
+          const spec = (handler.extras as { eventshop?: EventHandlerSpec } | undefined)?.eventshop;
+          if (!handler.isEventHandler || !spec) continue;
+          this.subscriptions.push(await this.subscribe(spec, handler));
+        }
+      }
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  private subscribe(spec: EventHandlerSpec, nestHandler: NestHandler): Promise<Subscription> {
+    const { options, topology, logger } = this.runtime;
+    const invoke: MessageHandler = async (message) => {
+      const envelope = spec.contract.parse(decodeJson(message.payload));
+      const result = await nestHandler(envelope, new JetStreamContext([message]));
+      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+    };
+    const handler = withMiddleware(
+      invoke,
+      correlation,
+      deadLetter({
+        publisher: this.runtime.publisher,
+        subjectPrefix: topology.deadLetterSubjectRoot,
+        handler: spec.handler,
+        logger,
+      }),
+      retry({ ...defaultRetryPolicy, ...options.retry, ...spec.retry }, logger),
+      timeout(spec.timeoutMs ?? options.handlerTimeoutMs ?? 30_000),
+      recoverer,
+    );
+    return this.runtime.subscriber.subscribe(
+      {
+        group: consumerGroupName(options.serviceName, spec.handler),
+        subject: namespacedSubject(topology, spec.contract.subject),
+        maxInFlight: spec.maxInFlight,
+        deliverFrom: spec.deliverFrom,
+        ackWaitMs: options.ackWaitMs,
+      },
+      handler,
+    );
+  }
+
+  /** Stops pulling and lets in-flight handlers finish; the connection is drained later by the runtime. */
+  async close(): Promise<void> {
+    await Promise.all(this.subscriptions.splice(0).map((subscription) => subscription.close()));
+  }
+
+  on(): void {
+    // No transport-level events are surfaced; connection status is visible through /health.
+  }
+
+  unwrap<T>(): T {
+    return this.runtime.connection as T;
+  }
+}

@@ -1,0 +1,19 @@
+import type { RetryPolicy } from '../middleware/retry.middleware.js';
+import type { BusLogger } from '../logger.js';
+
+export interface MessagingOptions {
+  /** The service's name: the `source` of its events and the prefix of its consumer groups. */
+  readonly serviceName: string;
+  readonly natsUrl: string;
+  /** Prefixes stream names and subjects; empty in normal runs, unique per test run. */
+  readonly namespace?: string;
+  /** Relay settings; a service that publishes nothing may turn the relay off. */
+  readonly outbox?: { readonly enabled?: boolean; readonly batchSize?: number; readonly pollIntervalMs?: number };
+  /** Defaults for every handler; each `@OnEvent` can override. */
+  readonly retry?: Partial<RetryPolicy>;
+  readonly handlerTimeoutMs?: number;
+  readonly ackWaitMs?: number;
+  readonly logger?: BusLogger;
+}
+
+export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');

@@ -1,0 +1,65 @@
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { EventBus } from '../outbox/event-bus.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
+import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options.js';
+import { MessagingRuntime } from './messaging-runtime.js';
+
+/** Runs the outbox relay for the lifetime of the application. */
+@Injectable()
+export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly relay: OutboxRelay;
+
+  constructor(
+    dataSource: DataSource,
+    private readonly runtime: MessagingRuntime,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+  ) {
+    this.relay = new OutboxRelay(dataSource, { publish: (message) => runtime.publisher.publish(message) }, {
+      batchSize: options.outbox?.batchSize,
+      pollIntervalMs: options.outbox?.pollIntervalMs,
+      logger: runtime.logger,
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.outbox?.enabled !== false) await this.relay.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+  }
+}
+
+/**
+ * Wires the bus into a service: the NATS connection and streams, the outbox-backed `EventBus`, and
+ * the relay. Needs a TypeORM `DataSource` in the app (the outbox lives in the service's database)
+ * whose migrations include `CreateMessagingTables`.
+ */
+@Module({})
+export class MessagingModule {
+  static forRoot(options: MessagingOptions): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      providers: [
+        { provide: MESSAGING_OPTIONS, useValue: options },
+        MessagingRuntime,
+        {
+          provide: EventBus,
+          inject: [MessagingRuntime],
+          useFactory: (runtime: MessagingRuntime) => new EventBus(options.serviceName, runtime.topology),
+        },
+        OutboxRelayService,
+      ],
+      exports: [MessagingRuntime, EventBus, OutboxRelayService],
+    };
+  }
+}

@@ -1,0 +1,57 @@
+import { applyDecorators, Catch, type RpcExceptionFilter, UseFilters } from '@nestjs/common';
+import { EventPattern } from '@nestjs/microservices';
+import { throwError, type Observable } from 'rxjs';
+import type { EventContract } from '@eventshop/contracts';
+import type { RetryPolicy } from '../middleware/retry.middleware.js';
+
+/** Binds handlers to our transport only, even in an app that also speaks other transports. */
+export const JETSTREAM_TRANSPORT = Symbol('JETSTREAM_TRANSPORT');
+
+export interface OnEventOptions {
+  /**
+   * The handler's stable name, e.g. `send-welcome-email`. With the service name it forms the
+   * consumer group (`email-service__send-welcome-email`): replicas share it, and renaming it starts
+   * a new group from the beginning of the stream.
+   */
+  readonly handler: string;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly timeoutMs?: number;
+  /** Messages handled at once per replica; ordering per aggregate is kept regardless. */
+  readonly maxInFlight?: number;
+  /** Where a brand-new group starts. Default `all`: a new handler catches up on history. */
+  readonly deliverFrom?: 'all' | 'new';
+}
+
+export interface EventHandlerSpec extends OnEventOptions {
+  readonly contract: EventContract;
+}
+
+/**
+ * Nest's default RPC exception filter turns every error into `{status:'error'}`; the bus needs the
+ * real error to tell a permanent failure from a transient one, so handlers rethrow it untouched.
+ */
+@Catch()
+class RethrowToTransport implements RpcExceptionFilter {
+  catch(exception: unknown): Observable<never> {
+    return throwError(() => exception);
+  }
+}
+
+/**
+ * Declares a durable, validated event handler:
+ *
+ * ```ts
+ * @OnEvent(UserSignedUpV1, { handler: 'send-welcome-email', retry: { maxAttempts: 8 } })
+ * async onUserSignedUp(@Payload() event: UserSignedUpV1) { ... }
+ * ```
+ *
+ * The payload arrives already validated against the contract; a message that fails validation goes
+ * straight to the dead letter with the validation errors as the reason.
+ */
+export function OnEvent(contract: EventContract, options: OnEventOptions): MethodDecorator {
+  const spec: EventHandlerSpec = { contract, ...options };
+  return applyDecorators(
+    EventPattern(contract.subject, JETSTREAM_TRANSPORT, { eventshop: spec }) as MethodDecorator,
+    UseFilters(new RethrowToTransport()),
+  );
+}

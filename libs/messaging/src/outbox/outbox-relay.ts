@@ -1,0 +1,187 @@
+import type { DataSource } from 'typeorm';
+import type { Pool, PoolClient, Notification } from 'pg';
+import type { Publisher } from '../ports/publisher.js';
+import { Headers, encodeJson } from '../message.js';
+import { type BusLogger, errorFields, silentLogger } from '../logger.js';
+
+export interface OutboxRelayOptions {
+  readonly batchSize?: number;
+  /** Safety net when a NOTIFY is missed (e.g. the listening connection dropped). */
+  readonly pollIntervalMs?: number;
+  /** Published rows older than this are deleted. */
+  readonly retentionMs?: number;
+  readonly logger?: BusLogger;
+}
+
+interface OutboxRow {
+  id: string;
+  event_id: string;
+  subject: string;
+  payload: unknown;
+  headers: Record<string, string>;
+}
+
+/** Any number stable per database; replicas of one service contend for the same lock. */
+const RELAY_LOCK_KEY = 0x6f7574626f78; // "outbox"
+
+/**
+ * Moves committed outbox rows to the broker.
+ *
+ * - Only rows whose transaction is older than every running transaction are read
+ *   (`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`), in transaction order, so rows
+ *   are published in commit-safe order and a row that commits late is never overtaken.
+ * - Each batch runs under a transaction-scoped advisory lock: replicas of a service take turns,
+ *   never publish the same rows at once, and a crashed relay's lock vanishes with its connection.
+ * - Publishes are pipelined (all sent, then all acks awaited); rows are marked published only once
+ *   the stream acked them. A crash between publish and mark republishes the row: the broker drops
+ *   it by `Nats-Msg-Id` within the dedup window, and consumers are idempotent beyond it.
+ */
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly retentionMs: number;
+  private readonly logger: BusLogger;
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private listener?: PoolClient;
+  private lastCleanup = 0;
+  /** Rows published since start; exposed for metrics and the benchmark. */
+  published = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly publisher: Publisher,
+    options: OutboxRelayOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 100;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.retentionMs = options.retentionMs ?? 24 * 3600_000;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.listen();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    if (this.listener) {
+      this.listener.removeAllListeners('notification');
+      await this.listener.query('UNLISTEN outbox_messages').catch(() => undefined);
+      this.listener.release();
+      this.listener = undefined;
+    }
+  }
+
+  /** Publishes one batch; returns how many rows were published. Public for tests and the benchmark. */
+  async relayOnce(): Promise<number> {
+    return this.dataSource.transaction(async (tx) => {
+      const [{ locked }] = await tx.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RELAY_LOCK_KEY]);
+      if (!locked) return 0;
+      const rows: OutboxRow[] = await tx.query(
+        `SELECT id, event_id, subject, payload, headers
+           FROM outbox_messages
+          WHERE published_at IS NULL
+            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY transaction_id, id
+          LIMIT $1`,
+        [this.batchSize],
+      );
+      if (rows.length === 0) return 0;
+      const results = await Promise.allSettled(
+        rows.map((row) =>
+          this.publisher.publish({
+            id: row.event_id,
+            subject: row.subject,
+            payload: encodeJson(row.payload),
+            headers: { ...row.headers, [Headers.MessageId]: row.event_id },
+          }),
+        ),
+      );
+      const publishedIds = rows.filter((_, i) => results[i]!.status === 'fulfilled').map((row) => row.id);
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) {
+        this.logger.warn('outbox publish failed; rows stay pending', {
+          ...errorFields(failure.reason),
+          failed: rows.length - publishedIds.length,
+        });
+      }
+      if (publishedIds.length > 0) {
+        await tx.query(`UPDATE outbox_messages SET published_at = now() WHERE id = ANY($1::bigint[])`, [publishedIds]);
+      }
+      this.published += publishedIds.length;
+      return publishedIds.length;
+    });
+  }
+
+  /** Seconds between the oldest pending row's creation and now (0 when nothing is pending). */
+  async lagSeconds(): Promise<number> {
+    const [{ lag }] = await this.dataSource.query(
+      `SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float AS lag
+         FROM outbox_messages WHERE published_at IS NULL`,
+    );
+    return Number(lag);
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let published = 0;
+      try {
+        published = await this.relayOnce();
+        failures = 0;
+        await this.cleanupIfDue();
+      } catch (error) {
+        failures++;
+        this.logger.error('outbox relay batch failed', errorFields(error));
+      }
+      // A full batch means more may be waiting: go again at once. Otherwise sleep until woken.
+      if (published < this.batchSize || failures > 0) {
+        const backoff = failures > 0 ? Math.min(30_000, this.pollIntervalMs * 2 ** Math.min(failures, 5)) : this.pollIntervalMs;
+        await this.sleep(backoff);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async listen(): Promise<void> {
+    try {
+      const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+      this.listener = await pool.connect();
+      this.listener.on('notification', (_: Notification) => this.wake?.());
+      this.listener.on('error', (error) => {
+        // Polling keeps the relay going; the connection is dropped from the pool.
+        this.logger.warn('outbox LISTEN connection failed; falling back to polling', errorFields(error));
+      });
+      await this.listener.query('LISTEN outbox_messages');
+    } catch (error) {
+      this.logger.warn('could not LISTEN for outbox notifications; polling only', errorFields(error));
+    }
+  }
+
+  private async cleanupIfDue(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastCleanup < 60_000) return;
+    this.lastCleanup = now;
+    await this.dataSource.query(
+      `DELETE FROM outbox_messages WHERE published_at < now() - ($1::double precision * interval '1 millisecond')`,
+      [this.retentionMs],
+    );
+  }
+}

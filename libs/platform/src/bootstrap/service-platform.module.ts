@@ -1,0 +1,56 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { MessagingModule } from '@eventshop/messaging';
+import type { BaseConfig } from '../config/config.js';
+import { DatabaseModule, type DatabaseModuleOptions } from '../database/database.module.js';
+import { HealthModule } from '../health/health.module.js';
+import { JsonLogger } from '../logging/json-logger.js';
+import { JwtVerifier } from '../auth/jwt-verifier.js';
+import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
+import { loadKey } from '../auth/jwt-keys.js';
+
+export interface ServicePlatformOptions extends DatabaseModuleOptions {
+  readonly serviceName: string;
+  readonly config: BaseConfig;
+  readonly logger: JsonLogger;
+}
+
+/**
+ * Everything a service stands on, in one import: its database (created and migrated), the event
+ * bus (outbox, relay, NATS), `/health`, the JSON logger, and local JWT verification.
+ */
+@Module({})
+export class ServicePlatformModule {
+  static forRoot(options: ServicePlatformOptions): DynamicModule {
+    const { config, logger } = options;
+    const publicKey = loadKey({
+      inline: config.JWT_PUBLIC_KEY,
+      file: config.JWT_PUBLIC_KEY_FILE,
+      name: 'JWT_PUBLIC_KEY',
+      generateIfMissing: config.NODE_ENV !== 'production',
+    });
+    return {
+      module: ServicePlatformModule,
+      global: true,
+      imports: [
+        DatabaseModule.forRoot(config, options),
+        MessagingModule.forRoot({
+          serviceName: options.serviceName,
+          natsUrl: config.NATS_URL,
+          namespace: config.NATS_NAMESPACE,
+          outbox: { batchSize: config.OUTBOX_BATCH_SIZE, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS },
+          logger,
+        }),
+        HealthModule,
+      ],
+      providers: [
+        { provide: JsonLogger, useValue: logger },
+        {
+          provide: JwtVerifier,
+          useValue: new JwtVerifier({ publicKey, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+        },
+        JwtAuthGuard,
+      ],
+      exports: [JsonLogger, JwtVerifier, JwtAuthGuard],
+    };
+  }
+}

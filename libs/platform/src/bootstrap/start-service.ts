@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { installTracePropagation, JetStreamServer, MessagingRuntime, NatsUnavailableError } from '@eventshop/messaging';
+import { ConfigError, type BaseConfig } from '../config/config.js';
+import { PostgresUnavailableError } from '../database/ensure-database.js';
+import { JwtKeyError } from '../auth/jwt-keys.js';
+import { correlationMiddleware } from '../http/correlation.middleware.js';
+import { HttpErrorsFilter } from '../http/http-exception.filter.js';
+import { createValidationPipe } from '../http/validation.js';
+import type { JsonLogger } from '../logging/json-logger.js';
+
+export interface StartServiceOptions {
+  readonly module: unknown;
+  readonly config: BaseConfig;
+  readonly logger: JsonLogger;
+  /** Whether the service has `@OnEvent` handlers (then the JetStream transport is started). */
+  readonly consumesEvents: boolean;
+}
+
+/**
+ * Creates and starts a service: HTTP conventions (correlation ids, validation, 4xx for bad input),
+ * the JetStream transport for its event handlers, and graceful shutdown on SIGTERM/SIGINT.
+ * Returns the running app; `app.close()` stops it (HTTP, then consumers, then relay and connections).
+ */
+export async function startService(options: StartServiceOptions): Promise<INestApplication> {
+  installTracePropagation();
+  const app = await NestFactory.create(options.module as never, { logger: options.logger, abortOnError: false });
+  app.use(correlationMiddleware);
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new HttpErrorsFilter(app.getHttpAdapter()));
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  if (options.consumesEvents) {
+    app.connectMicroservice({ strategy: new JetStreamServer(app.get(MessagingRuntime)) }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+  }
+  await app.listen(options.config.PORT, options.config.HOST);
+  return app;
+}
+
+/** Start-up failures a user can fix; they are printed as one clear line instead of a stack trace. */
+const explainedErrors = [ConfigError, PostgresUnavailableError, NatsUnavailableError, JwtKeyError];
+
+/** Runs `start` as the process's main; a known start-up failure prints its message and exits 1. */
+export function runMain(serviceName: string, start: () => Promise<unknown>): void {
+  start().catch((error: unknown) => {
+    if (explainedErrors.some((type) => error instanceof type)) {
+      process.stderr.write(`${serviceName} cannot start: ${(error as Error).message}\n`);
+    } else {
+      process.stderr.write(`${serviceName} failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+    }
+    process.exit(1);
+  });
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/** Raised when the environment is invalid; lists every bad variable at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+/** An env flag: true/false/1/0/yes/no. */
+export const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/**
+ * The variables every service reads. Each service extends this with its own (see the README's
+ * configuration table, which lists them all). Defaults work on a developer machine.
+ */
+export function baseConfigSchema(defaults: { port: number; database: string }) {
+  return z.object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: port.default(defaults.port),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    POSTGRES_URL: z
+      .url({ protocol: /^postgres(ql)?$/ })
+      .default('postgres://postgres@127.0.0.1:5432')
+      .describe('PostgreSQL server URL without a database name'),
+    DATABASE_NAME: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _ only')
+      .default(defaults.database),
+    NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+    NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),
+    JWT_PUBLIC_KEY: z.string().optional(),
+    JWT_PUBLIC_KEY_FILE: z.string().min(1).default('.dev-keys/jwt-public.pem'),
+    JWT_ISSUER: z.string().min(1).default('eventshop-user-service'),
+    JWT_AUDIENCE: z.string().min(1).default('eventshop'),
+    OUTBOX_POLL_INTERVAL_MS: positiveInt.default(1000),
+    OUTBOX_BATCH_SIZE: positiveInt.max(10_000).default(100),
+  });
+}
+
+export type BaseConfig = z.infer<ReturnType<typeof baseConfigSchema>>;
+
+/** Parses `env` with `schema`; empty strings count as unset so `VAR=` falls back to the default. */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
+    );
+  }
+  return result.data;
+}
+
+export function databaseUrl(config: Pick<BaseConfig, 'POSTGRES_URL' | 'DATABASE_NAME'>): string {
+  const url = new URL(config.POSTGRES_URL);
+  url.pathname = `/${config.DATABASE_NAME}`;
+  return url.toString();
+}

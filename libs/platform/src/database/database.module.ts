@@ -1,0 +1,48 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { MixedList, EntitySchema, MigrationInterface } from 'typeorm';
+import { CreateMessagingTables1732300000000 } from '@eventshop/messaging';
+import { databaseUrl, type BaseConfig } from '../config/config.js';
+import { ensureDatabase } from './ensure-database.js';
+
+export interface DatabaseModuleOptions {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  readonly entities: MixedList<Function | string | EntitySchema>;
+  /** The service's own migrations; the bus's outbox/inbox migration is added first. */
+  readonly migrations: Array<new () => MigrationInterface>;
+  readonly poolSize?: number;
+}
+
+/**
+ * The service's own PostgreSQL database through TypeORM: created if missing and migrated on start
+ * (never `synchronize`), so `npm start` and the tests need no manual setup.
+ */
+@Module({})
+export class DatabaseModule {
+  static forRoot(config: BaseConfig, options: DatabaseModuleOptions): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: async () => {
+            await ensureDatabase(config.POSTGRES_URL, config.DATABASE_NAME);
+            return {
+              type: 'postgres' as const,
+              url: databaseUrl(config),
+              entities: options.entities,
+              migrations: [CreateMessagingTables1732300000000, ...options.migrations],
+              migrationsRun: true,
+              // All pending migrations in one transaction: a failure leaves the schema as it was.
+              migrationsTransactionMode: 'all' as const,
+              synchronize: false,
+              logging: false,
+              extra: { max: options.poolSize ?? 10 },
+              // Fail fast at start-up instead of retrying for a minute.
+              retryAttempts: 0,
+            };
+          },
+        }),
+      ],
+    };
+  }
+}
