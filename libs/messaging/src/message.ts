@@ -51,6 +51,12 @@ export interface ReceivedMessage {
   readonly streamSequence?: number;
   /** When the stream stored the message, when the transport knows it. */
   readonly storedAt?: Date;
+  /**
+   * Tells the broker the message is still being worked on, which restarts its ack deadline so it is
+   * not redelivered while a handler deliberately holds it (waiting for a throttle token or for a
+   * circuit breaker to close). Optional: transports without ack deadlines leave it out.
+   */
+  inProgress?(): void;
 }
 
 const encoder = new TextEncoder();

@@ -12,3 +12,4 @@ export * from './auth/jwt-verifier.js';
 export * from './auth/jwt-auth.guard.js';
 export * from './bootstrap/service-platform.module.js';
 export * from './bootstrap/start-service.js';
+export * from './links/signed-link.js';

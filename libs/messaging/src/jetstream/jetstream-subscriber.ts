@@ -116,5 +116,6 @@ function toReceived(msg: JsMsg, consumer: string): ReceivedMessage {
     consumer,
     streamSequence: msg.seq,
     storedAt: new Date(Math.floor(msg.info.timestampNanos / 1e6)),
+    inProgress: () => msg.working(),
   };
 }

@@ -10,8 +10,15 @@ import { defaultRetryPolicy, retry } from '../middleware/retry.middleware.js';
 import { recoverer } from '../middleware/recoverer.middleware.js';
 import { timeout } from '../middleware/timeout.middleware.js';
 import { JetStreamContext } from './jetstream.context.js';
-import { JETSTREAM_TRANSPORT, type EventHandlerSpec } from './on-event.decorator.js';
+import { JETSTREAM_TRANSPORT, subjectOf, type EventHandlerSpec } from './on-event.decorator.js';
+import type { EventContract } from '@eventshop/contracts';
 import type { MessagingRuntime } from './messaging-runtime.js';
+
+/** Picks the contract for a message by its envelope's type and version. */
+function contractOf(spec: EventHandlerSpec, body: unknown): EventContract | undefined {
+  const { type, version } = (body ?? {}) as { type?: unknown; version?: unknown };
+  return spec.contracts.find((contract) => contract.name === type && contract.version === version);
+}
 
 /** The name of a handler's consumer group: `<service>__<handler>`. */
 export function consumerGroupName(serviceName: string, handler: string): string {
@@ -51,7 +58,10 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   private subscribe(spec: EventHandlerSpec, nestHandler: NestHandler): Promise<Subscription> {
     const { options, topology, logger } = this.runtime;
     const invoke: MessageHandler = async (message) => {
-      const envelope = spec.contract.parse(decodeJson(message.payload));
+      const body = decodeJson(message.payload);
+      const contract = spec.contracts.length === 1 ? spec.contracts[0]! : contractOf(spec, body);
+      if (!contract) return; // An event this handler does not follow: ack and move on.
+      const envelope = contract.parse(body);
       const result = await nestHandler(envelope, new JetStreamContext([message]));
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     };
@@ -71,7 +81,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     return this.runtime.subscriber.subscribe(
       {
         group: consumerGroupName(options.serviceName, spec.handler),
-        subject: namespacedSubject(topology, spec.contract.subject),
+        subject: namespacedSubject(topology, subjectOf(spec)),
         maxInFlight: spec.maxInFlight,
         deliverFrom: spec.deliverFrom,
         ackWaitMs: options.ackWaitMs,

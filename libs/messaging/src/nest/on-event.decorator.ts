@@ -23,7 +23,13 @@ export interface OnEventOptions {
 }
 
 export interface EventHandlerSpec extends OnEventOptions {
-  readonly contract: EventContract;
+  /** One contract, or several for a handler that follows many events in one ordered stream. */
+  readonly contracts: readonly EventContract[];
+}
+
+/** The subject a spec listens on: the contract's own, or every event when it follows several. */
+export function subjectOf(spec: EventHandlerSpec): string {
+  return spec.contracts.length === 1 ? spec.contracts[0]!.subject : 'events.>';
 }
 
 /**
@@ -47,11 +53,18 @@ class RethrowToTransport implements RpcExceptionFilter {
  *
  * The payload arrives already validated against the contract; a message that fails validation goes
  * straight to the dead letter with the validation errors as the reason.
+ *
+ * Given several contracts, the handler follows all of them through one consumer on `events.>`, in
+ * stream order (a projection needs that); events of other types on the stream are acked and skipped.
  */
-export function OnEvent(contract: EventContract, options: OnEventOptions): MethodDecorator {
-  const spec: EventHandlerSpec = { contract, ...options };
+export function OnEvent(contract: EventContract | readonly EventContract[], options: OnEventOptions): MethodDecorator {
+  const contracts = Array.isArray(contract) ? contract : [contract as EventContract];
+  if (contracts.length === 0) throw new Error(`@OnEvent(${options.handler}) needs at least one contract`);
+  const spec: EventHandlerSpec = { contracts, ...options };
+  // Nest keys handlers by pattern; the handler name keeps several multi-event handlers apart.
+  const pattern = contracts.length === 1 ? contracts[0]!.subject : `${subjectOf(spec)}#${options.handler}`;
   return applyDecorators(
-    EventPattern(contract.subject, JETSTREAM_TRANSPORT, { eventshop: spec }) as MethodDecorator,
+    EventPattern(pattern, JETSTREAM_TRANSPORT, { eventshop: spec }) as MethodDecorator,
     UseFilters(new RethrowToTransport()),
   );
 }

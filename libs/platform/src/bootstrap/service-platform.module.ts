@@ -38,6 +38,7 @@ export class ServicePlatformModule {
           natsUrl: config.NATS_URL,
           namespace: config.NATS_NAMESPACE,
           outbox: { batchSize: config.OUTBOX_BATCH_SIZE, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS },
+          ackWaitMs: config.MESSAGE_ACK_WAIT_MS,
           logger,
         }),
         HealthModule,

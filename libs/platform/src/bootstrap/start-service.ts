@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
 import { installTracePropagation, JetStreamServer, MessagingRuntime, NatsUnavailableError } from '@eventshop/messaging';
 import { ConfigError, type BaseConfig } from '../config/config.js';
 import { PostgresUnavailableError } from '../database/ensure-database.js';
@@ -16,6 +17,11 @@ export interface StartServiceOptions {
   readonly logger: JsonLogger;
   /** Whether the service has `@OnEvent` handlers (then the JetStream transport is started). */
   readonly consumesEvents: boolean;
+  /**
+   * Whether the service answers NATS request-reply (`@MessagePattern`) through Nest's built-in NATS
+   * transport. Replicas share requests through the queue group `<service>.rpc`.
+   */
+  readonly requestReply?: { readonly serviceName: string };
 }
 
 /**
@@ -32,8 +38,17 @@ export async function startService(options: StartServiceOptions): Promise<INestA
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   if (options.consumesEvents) {
     app.connectMicroservice({ strategy: new JetStreamServer(app.get(MessagingRuntime)) }, { inheritAppConfig: true });
-    await app.startAllMicroservices();
   }
+  if (options.requestReply) {
+    app.connectMicroservice(
+      {
+        transport: Transport.NATS,
+        options: { servers: [options.config.NATS_URL], queue: `${options.requestReply.serviceName}.rpc` },
+      },
+      { inheritAppConfig: true },
+    );
+  }
+  await app.startAllMicroservices();
   await app.listen(options.config.PORT, options.config.HOST);
   return app;
 }

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { caughtMails, consumerDrained, eventually, mailsTo, startShop, uniqueEmail, type Shop } from './support/shop.js';
+
+/**
+ * Fault injection: email-service is killed with SIGKILL (no graceful shutdown) while sign-ups keep
+ * coming, then restarted. Every user must get exactly one welcome email: nothing lost (the events
+ * wait in the durable consumer) and nothing doubled (the inbox remembers what was sent).
+ */
+describe('email-service killed mid-stream', () => {
+  let shop: Shop;
+
+  beforeAll(async () => {
+    shop = await startShop(['user-service', 'email-service']);
+  }, 90_000);
+
+  afterAll(async () => {
+    await shop?.stop();
+  }, 60_000);
+
+  it('every user gets exactly one welcome email — no loss, no duplicate', async () => {
+    const users = request(shop.url('user-service'));
+    const emails = Array.from({ length: 40 }, (_, i) => uniqueEmail(`crash${i}`));
+    const signUp = (email: string) =>
+      users.post('/users').send({ email, password: 'correct horse', name: 'Crash Test' }).expect(201);
+
+    // A first batch while email-service is up; wait until it is visibly working.
+    for (const email of emails.slice(0, 10)) await signUp(email);
+    await eventually(async () => ((await caughtMails(shop.mailApi)).length > 0 ? true : undefined), 20_000, 'first mails');
+
+    // Kill it in the middle of the stream, and keep signing users up while it is down.
+    const killed = shop.system.kill('email-service', 'SIGKILL');
+    for (const email of emails.slice(10, 30)) await signUp(email);
+    await killed;
+    for (const email of emails.slice(30)) await signUp(email);
+
+    await shop.system.start('email-service');
+
+    await eventually(async () => {
+      const all = await caughtMails(shop.mailApi);
+      return emails.every((email) => mailsTo(all, email).length > 0) ? true : undefined;
+    }, 60_000, 'a welcome email for every user');
+    // Count only once the consumer group has settled: nothing pending, nothing awaiting an ack, so
+    // a duplicate (had there been one) would already be in the catcher.
+    await eventually(
+      async () => ((await consumerDrained(shop.namespace, 'email-service__send-welcome-email')) ? true : undefined),
+      60_000,
+      'the welcome-email consumer to settle',
+    );
+    const mails = await caughtMails(shop.mailApi);
+    expect(emails.map((email) => mailsTo(mails, email).length)).toEqual(emails.map(() => 1));
+  });
+});

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import pg from 'pg';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { topologyFor } from '@eventshop/messaging';
+import { freePort, startSystem, type RunningSystem } from '@eventshop/dev-runner';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+export interface Shop {
+  readonly system: RunningSystem;
+  readonly namespace: string;
+  url(service: string): string;
+  readonly mailApi: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real services as processes, isolated from anything else on this machine: their own
+ * free ports, their own databases (suffixed) and their own NATS namespace (streams and subjects).
+ * `stop()` stops them and deletes the databases and streams.
+ */
+export async function startShop(services: string[]): Promise<Shop> {
+  const namespace = `e2e${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  const databaseSuffix = `_${namespace}`;
+  const ports = Object.fromEntries(await Promise.all(services.map(async (name) => [name, await freePort()] as const)));
+  const mail = { smtpPort: await freePort(), webPort: await freePort() };
+  const system = await startSystem({
+    rootDir: ROOT,
+    services,
+    ports,
+    databaseSuffix,
+    mail,
+    env: {
+      NATS_URL,
+      POSTGRES_URL,
+      NATS_NAMESPACE: namespace,
+      // The lowest cost bcrypt allows: the tests check behaviour, not hashing strength.
+      BCRYPT_COST: '4',
+      LOG_LEVEL: 'warn',
+      SMTP_PORT: String(mail.smtpPort),
+      OUTBOX_POLL_INTERVAL_MS: '200',
+      // A killed consumer's unacked messages come back after this; keep the crash tests short.
+      MESSAGE_ACK_WAIT_MS: '3000',
+    },
+    log: process.env.E2E_VERBOSE ? undefined : () => undefined,
+  });
+  return {
+    system,
+    namespace,
+    url: (service) => system.services[service]!.url,
+    mailApi: system.mail!.apiUrl,
+    async stop() {
+      await system.stop();
+      await dropDatabases(databaseSuffix);
+      await deleteStreams(namespace);
+    },
+  };
+}
+
+async function dropDatabases(suffix: string): Promise<void> {
+  const url = new URL(POSTGRES_URL);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`%${suffix}`]);
+    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function deleteStreams(namespace: string): Promise<void> {
+  const topology = topologyFor(namespace);
+  const connection = await connect({ servers: NATS_URL });
+  try {
+    const jsm = await jetstreamManager(connection);
+    await jsm.streams.delete(topology.eventsStream).catch(() => undefined);
+    await jsm.streams.delete(topology.deadLetterStream).catch(() => undefined);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Every message stored in the namespace's events stream: subject, headers and raw text. */
+export async function storedEvents(namespace: string): Promise<Array<{ subject: string; headers: Record<string, string>; text: string }>> {
+  const topology = topologyFor(namespace);
+  const connection = await connect({ servers: NATS_URL });
+  try {
+    const jsm = await jetstreamManager(connection);
+    const { state } = await jsm.streams.info(topology.eventsStream);
+    const messages = [];
+    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
+      const stored = await jsm.streams.getMessage(topology.eventsStream, { seq });
+      if (!stored) continue;
+      const headers: Record<string, string> = {};
+      for (const key of stored.header?.keys() ?? []) headers[key] = stored.header.get(key);
+      messages.push({ subject: stored.subject, headers, text: stored.string() });
+    }
+    return messages;
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * Polls `probe` until it returns a value other than undefined. Used for effects that happen in
+ * another process (a mail arriving in the catcher); the timeout is a failure bound, not a wait.
+ */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface CaughtMail {
+  subject: string;
+  to: Array<{ address: string }>;
+  headers: Record<string, string>;
+  text: string;
+}
+
+export async function caughtMails(mailApi: string): Promise<CaughtMail[]> {
+  const response = await fetch(`${mailApi}/email`);
+  return (await response.json()) as CaughtMail[];
+}
+
+export function mailsTo(mails: CaughtMail[], address: string): CaughtMail[] {
+  return mails.filter((mail) => mail.to.some((to) => to.address === address));
+}
+
+export const uniqueEmail = (tag = 'user') => `${tag}-${randomUUID().slice(0, 8)}@example.com`;
+
+/** True once a consumer group has nothing left to deliver and nothing awaiting an ack. */
+export async function consumerDrained(namespace: string, consumer: string): Promise<boolean> {
+  const connection = await connect({ servers: NATS_URL });
+  try {
+    const jsm = await jetstreamManager(connection);
+    const info = await jsm.consumers.info(topologyFor(namespace).eventsStream, consumer);
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,25 @@
+import type { EventContract } from './envelope/define-event.js';
+import { UserSignedUpV1 } from './user/user-signed-up.v1.js';
+import { NewsletterSubscribedV1 } from './newsletter/newsletter-subscribed.v1.js';
+import { NewsletterUnsubscribedV1 } from './newsletter/newsletter-unsubscribed.v1.js';
+import { OrderPlacedV1 } from './order/order-placed.v1.js';
+import { OrderCancelledV1 } from './order/order-cancelled.v1.js';
+import { WelcomeEmailSentV1 } from './email/welcome-email-sent.v1.js';
+
+/**
+ * Every integration event of the shop, with its owner (the only service that publishes it).
+ * A consumer of "everything" (the read model) resolves incoming messages against this list.
+ */
+export const eventCatalogue = [
+  { contract: UserSignedUpV1, owner: 'user-service' },
+  { contract: WelcomeEmailSentV1, owner: 'email-service' },
+  { contract: NewsletterSubscribedV1, owner: 'newsletter-service' },
+  { contract: NewsletterUnsubscribedV1, owner: 'newsletter-service' },
+  { contract: OrderPlacedV1, owner: 'order-service' },
+  { contract: OrderCancelledV1, owner: 'order-service' },
+] as const satisfies ReadonlyArray<{ contract: EventContract; owner: string }>;
+
+/** Finds the contract for an event's name and version, if the shop knows it. */
+export function contractFor(type: string, version: number): EventContract | undefined {
+  return eventCatalogue.find(({ contract }) => contract.name === type && contract.version === version)?.contract;
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from '@jest/globals';
+import { deadLetter } from './dead-letter.middleware.js';
+import { DeadLetterHeaders, type OutgoingMessage } from '../message.js';
+import type { Publisher } from '../ports/publisher.js';
+import { fakeReceivedMessage } from '../testing/fake-message.js';
+
+function recordingPublisher(fail = false): Publisher & { sent: OutgoingMessage[] } {
+  const sent: OutgoingMessage[] = [];
+  return {
+    sent,
+    async publish(message) {
+      if (fail) throw new Error('nats down');
+      sent.push(message);
+    },
+  };
+}
+
+const now = () => new Date('2026-11-23T10:00:00Z');
+
+describe('dead-letter middleware', () => {
+  it('parks a failed message with its reason and origin, then acks it', async () => {
+    const publisher = recordingPublisher();
+    const handler = deadLetter({ publisher, subjectPrefix: 'dlq', handler: 'send-welcome-email', now })(async () => {
+      throw new TypeError('bad\nthing');
+    });
+    const message = fakeReceivedMessage({ deliveryCount: 5, headers: { 'Correlation-Id': 'c-1' } });
+
+    await expect(handler(message)).resolves.toEqual({ kind: 'ack' });
+
+    expect(publisher.sent).toHaveLength(1);
+    const [parked] = publisher.sent;
+    expect(parked!.subject).toBe(`dlq.${message.consumer}`);
+    expect(parked!.payload).toEqual(message.payload);
+    expect(parked!.headers).toMatchObject({
+      'Correlation-Id': 'c-1',
+      [DeadLetterHeaders.Reason]: 'TypeError: bad thing',
+      [DeadLetterHeaders.OriginalSubject]: message.subject,
+      [DeadLetterHeaders.Handler]: 'send-welcome-email',
+      [DeadLetterHeaders.Consumer]: message.consumer,
+      [DeadLetterHeaders.DeliveryCount]: '5',
+      [DeadLetterHeaders.DeadLetteredAt]: '2026-11-23T10:00:00.000Z',
+    });
+  });
+
+  it('never drops a message: if parking fails the error goes up for a redelivery', async () => {
+    const handler = deadLetter({ publisher: recordingPublisher(true), subjectPrefix: 'dlq', handler: 'h' })(async () => {
+      throw new Error('boom');
+    });
+    await expect(handler(fakeReceivedMessage())).rejects.toThrow('nats down');
+  });
+
+  it('does nothing to a successful message', async () => {
+    const publisher = recordingPublisher();
+    const handler = deadLetter({ publisher, subjectPrefix: 'dlq', handler: 'h' })(async () => ({ kind: 'retry', delayMs: 5 }));
+    await expect(handler(fakeReceivedMessage())).resolves.toEqual({ kind: 'retry', delayMs: 5 });
+    expect(publisher.sent).toHaveLength(0);
+  });
+});

@@ -1,0 +1,25 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Signs and checks the parameters of a link a service puts in an email (e.g. "unsubscribe"), so
+ * that following the link proves it came from us without the reader being signed in. HMAC-SHA256
+ * over the purpose and the subject id, with a secret shared by the service that writes the link and
+ * the one that serves it. The signature is not a token: it grants exactly one action on one id.
+ */
+export class LinkSigner {
+  constructor(private readonly secret: string) {
+    if (secret.length < 16) throw new Error('link signing secret must be at least 16 characters');
+  }
+
+  sign(purpose: string, subjectId: string): string {
+    return createHmac('sha256', this.secret).update(`${purpose}\n${subjectId}`).digest('base64url');
+  }
+
+  verify(purpose: string, subjectId: string, signature: string): boolean {
+    const expected = Buffer.from(this.sign(purpose, subjectId));
+    const given = Buffer.from(signature);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+}
+
+export const UNSUBSCRIBE_PURPOSE = 'newsletter-unsubscribe';
