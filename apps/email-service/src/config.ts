@@ -3,15 +3,26 @@ import { baseConfigSchema, booleanFlag, loadConfig, readServiceManifest } from '
 
 export const manifest = readServiceManifest(new URL('../package.json', import.meta.url));
 
-/** email-service settings: the shared ones plus the SMTP server and sender. */
-export const emailServiceConfigSchema = baseConfigSchema(manifest).extend({
-  SMTP_HOST: z.string().min(1).default('127.0.0.1'),
-  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(1025),
-  SMTP_SECURE: booleanFlag.default(false),
-  SMTP_USER: z.string().optional(),
-  SMTP_PASSWORD: z.string().optional(),
-  MAIL_FROM: z.string().min(3).default('eventshop <no-reply@eventshop.local>'),
-});
+/** Only for local runs; in production NEWSLETTER_LINK_SECRET must be set to a real secret. */
+const DEV_LINK_SECRET = 'dev-only-newsletter-link-secret';
+
+/** email-service settings: the shared ones plus the SMTP server, sender and newsletter links. */
+export const emailServiceConfigSchema = baseConfigSchema(manifest)
+  .extend({
+    SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+    SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(1025),
+    SMTP_SECURE: booleanFlag.default(false),
+    SMTP_USER: z.string().optional(),
+    SMTP_PASSWORD: z.string().optional(),
+    MAIL_FROM: z.string().min(3).default('eventshop <no-reply@eventshop.local>'),
+    /** Public address of newsletter-service, for the unsubscribe link in the welcome email. */
+    NEWSLETTER_PUBLIC_URL: z.url().default('http://localhost:3003'),
+    NEWSLETTER_LINK_SECRET: z.string().min(16).default(DEV_LINK_SECRET),
+  })
+  .refine((config) => config.NODE_ENV !== 'production' || config.NEWSLETTER_LINK_SECRET !== DEV_LINK_SECRET, {
+    path: ['NEWSLETTER_LINK_SECRET'],
+    message: 'must be set to a real secret in production',
+  });
 
 export type EmailServiceConfig = z.infer<typeof emailServiceConfigSchema>;
 

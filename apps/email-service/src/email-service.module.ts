@@ -1,12 +1,19 @@
 import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { type JsonLogger, ServicePlatformModule } from '@eventshop/platform';
+import { type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
 import { type EmailServiceConfig, manifest } from './config.js';
 import { MAILER } from './mail/domain/mailer.port.js';
 import { SmtpMailer } from './mail/infrastructure/smtp-mailer.js';
 import { SentEmailRecord } from './mail/infrastructure/sent-email.record.js';
+import { RecipientRecord } from './mail/infrastructure/recipient.record.js';
+import { RecipientRepository } from './mail/infrastructure/recipient.repository.js';
+import { SendOnce } from './mail/infrastructure/send-once.js';
 import { CreateSentEmails1732300000200 } from './mail/infrastructure/migrations/1732300000200-create-sent-emails.js';
-import { SendWelcomeEmailHandler } from './send-welcome-email/send-welcome-email.handler.js';
+import { CreateRecipients1732300000300 } from './mail/infrastructure/migrations/1732300000300-create-recipients.js';
+import { RecordRecipientEventController } from './record-recipient/record-recipient.event.controller.js';
+import { SendWelcomeEmailHandler, UnsubscribeLinks } from './send-welcome-email/send-welcome-email.handler.js';
 import { SendWelcomeEmailEventController } from './send-welcome-email/send-welcome-email.event.controller.js';
+import { SendOrderConfirmationEventController } from './send-order-confirmation/send-order-confirmation.event.controller.js';
+import { SendCancellationNoticeEventController } from './send-cancellation-notice/send-cancellation-notice.event.controller.js';
 
 /** The composition root of email-service. */
 @Module({})
@@ -21,13 +28,24 @@ export class EmailServiceModule implements OnApplicationShutdown {
           serviceName: manifest.name,
           config,
           logger,
-          entities: [SentEmailRecord],
-          migrations: [CreateSentEmails1732300000200],
+          entities: [SentEmailRecord, RecipientRecord],
+          migrations: [CreateSentEmails1732300000200, CreateRecipients1732300000300],
         }),
       ],
-      controllers: [SendWelcomeEmailEventController],
+      controllers: [
+        RecordRecipientEventController,
+        SendWelcomeEmailEventController,
+        SendOrderConfirmationEventController,
+        SendCancellationNoticeEventController,
+      ],
       providers: [
+        RecipientRepository,
+        SendOnce,
         SendWelcomeEmailHandler,
+        {
+          provide: UnsubscribeLinks,
+          useValue: new UnsubscribeLinks(config.NEWSLETTER_PUBLIC_URL, new LinkSigner(config.NEWSLETTER_LINK_SECRET)),
+        },
         {
           provide: MAILER,
           useFactory: () =>

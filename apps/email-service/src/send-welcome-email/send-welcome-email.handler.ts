@@ -1,40 +1,48 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import type { UserSignedUpV1 } from '@eventshop/contracts';
-import { processOnce } from '@eventshop/messaging';
-import { MAILER, type Mailer } from '../mail/domain/mailer.port.js';
-import { welcomeEmail } from '../mail/domain/welcome-email.js';
-import { SentEmailRecord } from '../mail/infrastructure/sent-email.record.js';
+import { Injectable } from '@nestjs/common';
+import { type UserSignedUpV1, WelcomeEmailSentV1 } from '@eventshop/contracts';
+import { EventBus } from '@eventshop/messaging';
+import { LinkSigner, UNSUBSCRIBE_PURPOSE } from '@eventshop/platform';
+import { welcomeEmail } from '../mail/domain/templates.js';
+import { SendOnce } from '../mail/infrastructure/send-once.js';
 
 export const SEND_WELCOME_EMAIL = 'send-welcome-email';
 
-/**
- * Sends the welcome email for a `UserSignedUp`, once: the inbox record and the sent-email record
- * commit together right after the SMTP server accepted the mail. A redelivered event is skipped.
- * (Only a crash in the instant between SMTP's "accepted" and our commit can resend; the mail then
- * carries the same Message-ID, so the receiving side can drop it.)
- */
+/** Where the newsletter's unsubscribe page lives, and the secret its links are signed with. */
+export class UnsubscribeLinks {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly signer: LinkSigner,
+  ) {}
+
+  forUser(userId: string): string {
+    const url = new URL('/subscriptions/unsubscribe', this.baseUrl);
+    url.searchParams.set('user', userId);
+    url.searchParams.set('sig', this.signer.sign(UNSUBSCRIBE_PURPOSE, userId));
+    return url.toString();
+  }
+}
+
+/** Sends the welcome email for a `UserSignedUp` once, and announces `WelcomeEmailSent` in the same transaction. */
 @Injectable()
 export class SendWelcomeEmailHandler {
   constructor(
-    private readonly dataSource: DataSource,
-    @Inject(MAILER) private readonly mailer: Mailer,
+    private readonly sendOnce: SendOnce,
+    private readonly eventBus: EventBus,
+    private readonly links: UnsubscribeLinks,
   ) {}
 
   async execute(event: UserSignedUpV1): Promise<{ sent: boolean }> {
-    const outcome = await processOnce(this.dataSource, SEND_WELCOME_EMAIL, event.id, async (transaction) => {
-      const email = welcomeEmail({ eventId: event.id, email: event.data.email, name: event.data.name });
-      await this.mailer.send(email);
-      await transaction.insert(SentEmailRecord, {
-        eventId: event.id,
-        kind: 'welcome',
-        recipient: email.to,
-        subject: email.subject,
-        messageId: email.messageId,
-        correlationId: event.correlationId,
-        sentAt: new Date(),
-      });
+    const { userId, email, name, newsletterOptIn } = event.data;
+    const mail = welcomeEmail({
+      eventId: event.id,
+      email,
+      name,
+      unsubscribeUrl: newsletterOptIn ? this.links.forUser(userId) : undefined,
     });
-    return { sent: outcome.processed };
+    return this.sendOnce.send(SEND_WELCOME_EMAIL, 'welcome', event, mail, (transaction, sentAt) =>
+      this.eventBus
+        .publish(transaction, WelcomeEmailSentV1, { userId, sentAt: sentAt.toISOString() }, { aggregateId: userId })
+        .then(() => undefined),
+    );
   }
 }

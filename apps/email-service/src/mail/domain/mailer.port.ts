@@ -5,6 +5,8 @@ export interface OutgoingEmail {
   readonly text: string;
   readonly html: string;
   readonly messageId: string;
+  /** Extra headers, e.g. List-Unsubscribe. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -39,6 +39,7 @@ export class SmtpMailer implements Mailer {
       text: email.text,
       html: email.html,
       messageId: email.messageId,
+      headers: email.headers,
     });
   }
 
