@@ -13,6 +13,7 @@ export default {
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleNameMapper: {
     // Workspace libraries resolve to their sources, so tests never run stale builds.
+    '^@eventshop/dev-runner$': '<rootDir>/tools/dev-runner/src/index.ts',
     '^@eventshop/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
     '^@eventshop/([a-z-]+)/testing$': '<rootDir>/libs/$1/src/testing/index.ts',
     // ESM imports carry .js; map them back to the .ts sources.

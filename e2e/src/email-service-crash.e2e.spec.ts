@@ -24,17 +24,24 @@ describe('email-service killed mid-stream', () => {
     const signUp = (email: string) =>
       users.post('/users').send({ email, password: 'correct horse', name: 'Crash Test' }).expect(201);
 
-    // A first batch while email-service is up; wait until it is visibly working.
-    for (const email of emails.slice(0, 10)) await signUp(email);
-    await eventually(async () => ((await caughtMails(shop.mailApi)).length > 0 ? true : undefined), 20_000, 'first mails');
+    // Sign-ups keep coming, one after another, for the whole test.
+    let signedUp = 0;
+    const producer = (async () => {
+      for (const email of emails) {
+        await signUp(email);
+        signedUp++;
+      }
+    })();
+    const producerPassed = (count: number) => eventually(async () => (signedUp >= count ? true : undefined), 60_000, `${count} sign-ups`);
 
-    // Kill it in the middle of the stream, and keep signing users up while it is down.
-    const killed = shop.system.kill('email-service', 'SIGKILL');
-    for (const email of emails.slice(10, 30)) await signUp(email);
-    await killed;
-    for (const email of emails.slice(30)) await signUp(email);
-
+    // Kill email-service while it is visibly busy with the stream…
+    await eventually(async () => ((await caughtMails(shop.mailApi)).length >= 5 ? true : undefined), 30_000, 'the first mails');
+    await shop.system.kill('email-service', 'SIGKILL');
+    // …keep signing users up while it is down…
+    await producerPassed(30);
+    // …and bring it back while the last sign-ups are still arriving.
     await shop.system.start('email-service');
+    await producer;
 
     await eventually(async () => {
       const all = await caughtMails(shop.mailApi);
@@ -49,5 +56,5 @@ describe('email-service killed mid-stream', () => {
     );
     const mails = await caughtMails(shop.mailApi);
     expect(emails.map((email) => mailsTo(mails, email).length)).toEqual(emails.map(() => 1));
-  });
+  }, 150_000);
 });

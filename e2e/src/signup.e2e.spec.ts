@@ -96,8 +96,11 @@ describe('sign up over REST → welcome email (user-service + email-service)', (
 
     expect((await users.get('/users/me')).status).toBe(401);
     expect((await users.get('/users/me').set('Authorization', 'Bearer not.a.token')).status).toBe(401);
-    const tampered = login.body.accessToken.replace(/.$/, (c: string) => (c === 'A' ? 'B' : 'A'));
-    expect((await users.get('/users/me').set('Authorization', `Bearer ${tampered}`)).status).toBe(401);
+    // Same signature, claims rewritten to another user: must be refused.
+    const [header, payload, signature] = login.body.accessToken.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const forged = Buffer.from(JSON.stringify({ ...claims, sub: '00000000-0000-4000-8000-000000000000' })).toString('base64url');
+    expect((await users.get('/users/me').set('Authorization', `Bearer ${header}.${forged}.${signature}`)).status).toBe(401);
   });
 
   it('one identical 401 for a wrong password and for an unknown email', async () => {

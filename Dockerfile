@@ -1,0 +1,63 @@
+# syntax=docker/dockerfile:1
+#
+# One image recipe for every service in apps/. Pick the service at build time:
+#
+#   docker build --build-arg SERVICE=user-service -t eventshop/user-service:dev .
+#
+# docker-compose.yml and k8s/ build/use exactly this. The port is not baked in: each service reads
+# PORT (its default is the "eventshop.port" in apps/<service>/package.json), and compose/k8s declare
+# the port mapping, so there is deliberately no per-service EXPOSE here.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS base
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false
+
+# --- manifests: only package.json files + the lockfile ---------------------------------------------
+# `npm ci` needs every workspace's package.json, wherever it lives (libs/*, apps/*, e2e, tools/*...).
+# Copying the whole context and deleting everything else keeps the layer below cached until a
+# dependency actually changes, without listing workspaces here (they change as apps are added).
+FROM base AS manifests
+COPY . .
+RUN find . -type f ! -name package.json ! -name package-lock.json -delete \
+ && find . -type d -empty -delete
+
+# --- deps: full install (dev deps included, the build needs TypeScript) ----------------------------
+# Native modules (bcrypt) ship prebuilt binaries for linux x64/arm64 glibc, so no compiler is needed.
+FROM base AS deps
+COPY --from=manifests /app ./
+RUN --mount=type=cache,target=/root/.npm npm ci
+
+# --- build: compile every workspace (tsc -b), then drop dev dependencies ----------------------------
+# Sources and incremental-build state are not needed at run time (only dist/ and package.json are),
+# so they are removed here, before the runtime stage copies libs/ and the app.
+FROM deps AS build
+COPY . .
+RUN npm run build \
+ && npm prune --omit=dev \
+ && find apps libs -mindepth 2 -maxdepth 2 -type d -name src -exec rm -rf {} + \
+ && find apps libs -name '*.tsbuildinfo' -delete
+
+# --- runtime: slim image, one service, non-root --------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ARG SERVICE
+RUN test -n "${SERVICE}" || { echo 'build with --build-arg SERVICE=<folder under apps/>' >&2; exit 1; }
+ENV NODE_ENV=production \
+    SERVICE=${SERVICE}
+WORKDIR /app
+# Owned by root and only readable by the app user: the process cannot rewrite its own code.
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/libs ./libs
+# Only this service's app folder; its package.json is read at run time (the "eventshop" block).
+# node_modules/@eventshop/<other apps> are then dangling workspace links, which nothing imports.
+COPY --from=build /app/apps/${SERVICE} ./apps/${SERVICE}
+RUN test -f "apps/${SERVICE}/dist/main.js"
+# The official node images ship the unprivileged user "node" (uid/gid 1000); k8s runs it as 1000 too.
+USER node
+# Shell form so ${SERVICE} is expanded at run time; `exec` makes node PID 1, so it receives SIGTERM
+# from `docker stop` / k8s directly and can shut down gracefully.
+CMD exec node "apps/${SERVICE}/dist/main.js"

@@ -1,0 +1,61 @@
+/**
+ * The one documented list of environment variables.
+ *
+ * It MUST match the configuration table in the root README.md ("| variable | services | …"): the
+ * same names, each for the same services. A test (docker-compose.unit.spec.ts) compares the two and
+ * fails on any difference, so change both in the same commit. The deploy-check tests then reject any
+ * variable set for an app in docker-compose.yml or k8s/ that is not documented here for that app: a
+ * typo (`DATABSE_NAME`) or an undocumented knob fails instead of silently doing nothing.
+ */
+
+/** Read by every service (README "services" column: all). */
+export const SHARED_ENV = [
+  'NODE_ENV',
+  'HOST',
+  'PORT',
+  'LOG_LEVEL',
+  'POSTGRES_URL',
+  'DATABASE_NAME',
+  'NATS_URL',
+  'NATS_NAMESPACE',
+  'JWT_PUBLIC_KEY',
+  'JWT_PUBLIC_KEY_FILE',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'OUTBOX_POLL_INTERVAL_MS',
+  'OUTBOX_BATCH_SIZE',
+  'MESSAGE_ACK_WAIT_MS',
+] as const;
+
+/** Read by some services only, keyed by service (= folder under apps/; README: "user", "email", …). */
+export const SERVICE_ENV: Readonly<Record<string, readonly string[]>> = {
+  'user-service': ['JWT_PRIVATE_KEY', 'JWT_PRIVATE_KEY_FILE', 'JWT_TTL_SECONDS', 'BCRYPT_COST'],
+  'email-service': [
+    'SMTP_HOST',
+    'SMTP_PORT',
+    'SMTP_SECURE',
+    'SMTP_USER',
+    'SMTP_PASSWORD',
+    'MAIL_FROM',
+    'NEWSLETTER_PUBLIC_URL',
+    'NEWSLETTER_LINK_SECRET',
+  ],
+  'newsletter-service': ['NEWSLETTER_PUBLIC_URL', 'NEWSLETTER_LINK_SECRET'],
+};
+
+/** Read by local tooling (`npm start`), never by a service: must not be set on an app service. */
+export const TOOL_ENV = ['MAILDEV_SMTP_PORT', 'MAILDEV_WEB_PORT'] as const;
+
+/** Every documented name (the README table, as a set). */
+export const DOCUMENTED_ENV: ReadonlySet<string> = new Set([...SHARED_ENV, ...Object.values(SERVICE_ENV).flat(), ...TOOL_ENV]);
+
+/** The names `service` may be given: the shared ones plus its own. */
+export function allowedEnvFor(service: string): ReadonlySet<string> {
+  return new Set([...SHARED_ENV, ...(SERVICE_ENV[service] ?? [])]);
+}
+
+/**
+ * Variables whose value is a secret: they may only be set by reference (a *_FILE path to a mounted
+ * file, a Secret via valueFrom), never as a literal in docker-compose.yml or in a k8s manifest.
+ */
+export const SECRET_ENV: ReadonlySet<string> = new Set(['JWT_PRIVATE_KEY', 'SMTP_PASSWORD', 'NEWSLETTER_LINK_SECRET']);
