@@ -1,0 +1,53 @@
+import { createServer } from 'node:net';
+
+/** A port the runner needs is already taken by another process. */
+export class PortInUseError extends Error {
+  constructor(readonly taken: ReadonlyArray<{ port: number; owner: string }>) {
+    super(
+      taken.map(({ port, owner }) => `Port ${port} (${owner}) is already in use.`).join('\n') +
+        '\nIs another copy of the system (or another program) running? Stop it, or use other ports.',
+    );
+    this.name = 'PortInUseError';
+    this.stack = `${this.name}: ${this.message}`;
+  }
+}
+
+/** Listens on `port` (all interfaces, like the services do) and closes again: resolves whether that worked. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE' || error.code === 'EACCES') resolve(false);
+      else reject(error);
+    });
+    server.listen({ port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** A TCP port that is free right now (the OS picks it), for tests that must not collide. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen({ port: 0, exclusive: true }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('The OS gave no free port'))));
+    });
+  });
+}
+
+/** Rejects with a PortInUseError listing every port of `wanted` that is taken, or that two owners share. */
+export async function assertPortsFree(wanted: ReadonlyArray<{ port: number; owner: string }>): Promise<void> {
+  const owners = new Map<number, string>();
+  for (const { port, owner } of wanted) {
+    const other = owners.get(port);
+    if (other !== undefined) throw new Error(`${owner} and ${other} are both configured for port ${port}.`);
+    owners.set(port, owner);
+  }
+  const results = await Promise.all(wanted.map(async (item) => ({ ...item, free: await canListen(item.port) })));
+  const taken = results.filter((item) => !item.free).map(({ port, owner }) => ({ port, owner }));
+  if (taken.length > 0) throw new PortInUseError(taken);
+}
