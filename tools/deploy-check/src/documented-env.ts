@@ -41,6 +41,7 @@ export const SERVICE_ENV: Readonly<Record<string, readonly string[]>> = {
     'NEWSLETTER_LINK_SECRET',
   ],
   'newsletter-service': ['NEWSLETTER_PUBLIC_URL', 'NEWSLETTER_LINK_SECRET'],
+  'read-model-service': ['ADMIN_TOKEN'],
 };
 
 /** Read by local tooling (`npm start`), never by a service: must not be set on an app service. */
@@ -58,4 +59,4 @@ export function allowedEnvFor(service: string): ReadonlySet<string> {
  * Variables whose value is a secret: they may only be set by reference (a *_FILE path to a mounted
  * file, a Secret via valueFrom), never as a literal in docker-compose.yml or in a k8s manifest.
  */
-export const SECRET_ENV: ReadonlySet<string> = new Set(['JWT_PRIVATE_KEY', 'SMTP_PASSWORD', 'NEWSLETTER_LINK_SECRET']);
+export const SECRET_ENV: ReadonlySet<string> = new Set(['JWT_PRIVATE_KEY', 'SMTP_PASSWORD', 'NEWSLETTER_LINK_SECRET', 'ADMIN_TOKEN']);

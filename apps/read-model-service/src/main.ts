@@ -1,0 +1,16 @@
+import { JsonLogger, runMain, startService } from '@eventshop/platform';
+import { loadReadModelServiceConfig, manifest } from './config.js';
+import { ReadModelServiceModule } from './read-model-service.module.js';
+
+runMain(manifest.name, async () => {
+  const config = loadReadModelServiceConfig();
+  const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
+  await startService({
+    module: ReadModelServiceModule.register(config, logger),
+    config,
+    logger,
+    consumesEvents: true,
+    requestReply: { serviceName: manifest.name },
+  });
+  logger.info(`${manifest.name} listening on http://${config.HOST}:${config.PORT}`);
+});

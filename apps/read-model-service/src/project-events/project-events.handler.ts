@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { processOnce } from '@eventshop/messaging';
+import type { ProjectedEvent } from '../read-model/domain/projected-event.js';
+import { LIVE_SCHEMA } from '../read-model/infrastructure/projection-tables.js';
+import { ProjectionWriter } from '../read-model/infrastructure/projection-writer.js';
+import { holdOffSchemaSwap } from '../read-model/infrastructure/schema-swap-lock.js';
+
+/** The stable handler name: the consumer group is `read-model-service__project-read-model`. */
+export const PROJECT_READ_MODEL = 'project-read-model';
+
+/**
+ * Projects one delivered event into the live read model, once: the inbox row (keyed by this handler
+ * and the event id) commits with the projection writes, so a redelivery is skipped. Reordered
+ * deliveries need no help here: the projections converge whatever the order (see the domain).
+ */
+@Injectable()
+export class ProjectEventsHandler {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly writer: ProjectionWriter,
+  ) {}
+
+  async execute(projected: ProjectedEvent): Promise<{ projected: boolean }> {
+    const outcome = await processOnce(this.dataSource, PROJECT_READ_MODEL, projected.event.id, async (transaction) => {
+      await holdOffSchemaSwap(transaction);
+      await this.writer.apply(transaction, LIVE_SCHEMA, projected);
+    });
+    return { projected: outcome.processed };
+  }
+}

@@ -1,0 +1,142 @@
+import {
+  applyToOrder,
+  applyToUser,
+  emptyUser,
+  isOrderEvent,
+  type OrderState,
+  orderTotals,
+  type TimelineEntry,
+  timelineEntryOf,
+  type UserState,
+} from '../domain/user-read-model.js';
+import { type ProjectedEvent, userIdOf } from '../domain/projected-event.js';
+import {
+  type OrderRow,
+  type ProjectionSchema,
+  type SqlRunner,
+  toOrderState,
+  toUserState,
+  type UserRow,
+} from './projection-tables.js';
+
+/**
+ * Writes one event into the projection tables of a schema: load the affected state, run the pure
+ * projection, store the result. The live consumer and the rebuild both go through here, which is
+ * what makes a rebuilt read model equal to the live one.
+ *
+ * Contract: call it inside a transaction (the writes of one event commit together). It is
+ * idempotent and order-insensitive on its own (see domain/user-read-model.ts), so a duplicate that
+ * slips past the inbox, or an overlap between a rebuild and the live consumer, does no harm.
+ */
+export class ProjectionWriter {
+  async apply(transaction: SqlRunner, schema: ProjectionSchema, projected: ProjectedEvent): Promise<void> {
+    const { event } = projected;
+    const userId = userIdOf(event);
+    // One writer per user at a time: replicas of the live consumer share the stream, and the order
+    // totals below are recomputed from rows another transaction might be changing.
+    await transaction.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`read-model:user:${userId}`]);
+    await appendToTimeline(transaction, schema, timelineEntryOf(projected));
+    if (isOrderEvent(event)) {
+      const order = applyToOrder(await loadOrder(transaction, schema, event.data.orderId), event);
+      await saveOrder(transaction, schema, order);
+      await saveOrderTotals(transaction, schema, userId, orderTotals(await loadOrdersOf(transaction, schema, userId)));
+    } else {
+      const current = (await loadUser(transaction, schema, userId)) ?? emptyUser(userId);
+      const next = applyToUser(current, projected);
+      if (next !== current) await saveUser(transaction, schema, next);
+    }
+  }
+}
+
+async function appendToTimeline(sql: SqlRunner, schema: ProjectionSchema, entry: TimelineEntry): Promise<void> {
+  // The same event stored twice in the stream (published again after the dedup window) is one
+  // entry; it keeps its first position whichever copy arrives first.
+  await sql.query(
+    `INSERT INTO ${schema}.timeline_entries
+       (event_id, user_id, type, version, occurred_at, correlation_id, source, stream_sequence)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (event_id) DO UPDATE
+       SET stream_sequence = LEAST(timeline_entries.stream_sequence, EXCLUDED.stream_sequence)`,
+    [entry.eventId, entry.userId, entry.type, entry.version, entry.occurredAt, entry.correlationId, entry.source, entry.streamSequence],
+  );
+}
+
+async function loadUser(sql: SqlRunner, schema: ProjectionSchema, userId: string): Promise<UserState | null> {
+  const rows = (await sql.query(`SELECT * FROM ${schema}.users WHERE user_id = $1`, [userId])) as UserRow[];
+  return rows[0] ? toUserState(rows[0]) : null;
+}
+
+/** Upserts the user's own columns; the order totals are left to saveOrderTotals. */
+async function saveUser(sql: SqlRunner, schema: ProjectionSchema, user: UserState): Promise<void> {
+  await sql.query(
+    `INSERT INTO ${schema}.users
+       (user_id, email, name, signed_up_at, welcome_email_sent_at, newsletter_status, newsletter_since, newsletter_sequence)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (user_id) DO UPDATE SET
+       email = EXCLUDED.email,
+       name = EXCLUDED.name,
+       signed_up_at = EXCLUDED.signed_up_at,
+       welcome_email_sent_at = EXCLUDED.welcome_email_sent_at,
+       newsletter_status = EXCLUDED.newsletter_status,
+       newsletter_since = EXCLUDED.newsletter_since,
+       newsletter_sequence = EXCLUDED.newsletter_sequence`,
+    [
+      user.userId,
+      user.profile?.email ?? null,
+      user.profile?.name ?? null,
+      user.profile?.signedUpAt ?? null,
+      user.welcomeEmailSentAt,
+      user.newsletter?.status ?? 'never',
+      user.newsletter?.since ?? null,
+      user.newsletter?.streamSequence ?? null,
+    ],
+  );
+}
+
+async function saveOrderTotals(
+  sql: SqlRunner,
+  schema: ProjectionSchema,
+  userId: string,
+  totals: { orderCount: number; totalSpentCents: number },
+): Promise<void> {
+  // An order can arrive before its user's sign-up: the row then starts without a profile.
+  await sql.query(
+    `INSERT INTO ${schema}.users (user_id, order_count, total_spent_cents) VALUES ($1, $2, $3)
+     ON CONFLICT (user_id) DO UPDATE SET order_count = EXCLUDED.order_count, total_spent_cents = EXCLUDED.total_spent_cents`,
+    [userId, totals.orderCount, totals.totalSpentCents],
+  );
+}
+
+async function loadOrder(sql: SqlRunner, schema: ProjectionSchema, orderId: string): Promise<OrderState | null> {
+  const rows = (await sql.query(`SELECT * FROM ${schema}.orders WHERE order_id = $1`, [orderId])) as OrderRow[];
+  return rows[0] ? toOrderState(rows[0]) : null;
+}
+
+async function loadOrdersOf(sql: SqlRunner, schema: ProjectionSchema, userId: string): Promise<OrderState[]> {
+  const rows = (await sql.query(`SELECT * FROM ${schema}.orders WHERE user_id = $1`, [userId])) as OrderRow[];
+  return rows.map(toOrderState);
+}
+
+async function saveOrder(sql: SqlRunner, schema: ProjectionSchema, order: OrderState): Promise<void> {
+  await sql.query(
+    `INSERT INTO ${schema}.orders (order_id, user_id, status, total_cents, items, placed_at, cancelled_at, order_version)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (order_id) DO UPDATE SET
+       status = EXCLUDED.status,
+       total_cents = EXCLUDED.total_cents,
+       items = EXCLUDED.items,
+       placed_at = EXCLUDED.placed_at,
+       cancelled_at = EXCLUDED.cancelled_at,
+       order_version = EXCLUDED.order_version`,
+    [
+      order.orderId,
+      order.userId,
+      order.status,
+      order.totalCents,
+      order.items === null ? null : JSON.stringify(order.items),
+      order.placedAt,
+      order.cancelledAt,
+      order.orderVersion,
+    ],
+  );
+}
