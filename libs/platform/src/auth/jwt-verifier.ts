@@ -1,5 +1,7 @@
 import jwt from 'jsonwebtoken';
 
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface AccessTokenClaims {
   /** The user id. */
   readonly sub: string;
@@ -27,7 +29,8 @@ export class JwtVerifier {
         issuer: this.options.issuer,
         audience: this.options.audience,
       });
-      if (typeof claims !== 'object' || typeof claims.sub !== 'string' || !claims.sub) return null;
+      // Every service keys users by UUID: a token for anything else is not ours.
+      if (typeof claims !== 'object' || typeof claims.sub !== 'string' || !USER_ID.test(claims.sub)) return null;
       return { sub: claims.sub, email: typeof claims.email === 'string' ? claims.email : undefined };
     } catch {
       return null;

@@ -12,11 +12,11 @@ const keys = () =>
 const { privateKey, publicKey } = keys();
 const verifier = new JwtVerifier({ publicKey, issuer: 'iss', audience: 'aud' });
 const sign = (options: jwt.SignOptions = {}, key: string = privateKey) =>
-  jwt.sign({ email: 'a@b.c' }, key, { algorithm: 'RS256', issuer: 'iss', audience: 'aud', subject: 'user-1', expiresIn: 60, ...options });
+  jwt.sign({ email: 'a@b.c' }, key, { algorithm: 'RS256', issuer: 'iss', audience: 'aud', subject: '7f1c8d1e-4a8e-4b39-9d59-2f0b5e3f9a10', expiresIn: 60, ...options });
 
 describe('JwtVerifier', () => {
   it('accepts a token signed by the private key with the right issuer and audience', () => {
-    expect(verifier.verify(sign())).toEqual({ sub: 'user-1', email: 'a@b.c' });
+    expect(verifier.verify(sign())).toEqual({ sub: '7f1c8d1e-4a8e-4b39-9d59-2f0b5e3f9a10', email: 'a@b.c' });
   });
 
   it.each([
@@ -24,6 +24,7 @@ describe('JwtVerifier', () => {
     ['another audience', () => sign({ audience: 'other' })],
     ['an expired token', () => sign({ expiresIn: -10 })],
     ['another key pair', () => sign({}, keys().privateKey)],
+    ['a subject that is not a user id', () => sign({ subject: 'admin' })],
     ['no subject', () => jwt.sign({}, privateKey, { algorithm: 'RS256', issuer: 'iss', audience: 'aud' })],
     ['alg none', () => jwt.sign({ sub: 'user-1' }, '', { algorithm: 'none', issuer: 'iss', audience: 'aud' })],
     // The classic confusion attack: HMAC "signed" with the public key as the secret.

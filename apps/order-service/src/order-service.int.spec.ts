@@ -1,0 +1,345 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import jwt from 'jsonwebtoken';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { type EventEnvelope, UserSignedUpV1 } from '@eventshop/contracts';
+import { encodeJson, Headers, JetStreamPublisher, namespacedSubject, topologyFor } from '@eventshop/messaging';
+import { dropDatabase, JsonLogger, startService } from '@eventshop/platform';
+import { loadOrderServiceConfig, manifest } from './config.js';
+import { OrderServiceModule } from './order-service.module.js';
+import type { OrderView } from './orders/domain/order.js';
+
+/**
+ * order-service in-process against the real PostgreSQL and NATS JetStream, in a database and a NATS
+ * namespace of its own. Sign-ups arrive the way user-service sends them: as `UserSignedUp` envelopes
+ * on the namespace's events stream. Tokens are signed with a key pair made for this run.
+ */
+
+const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
+const database = `order_service_it_${suffix}`;
+const namespace = `orderit${suffix}`;
+const topology = topologyFor(namespace);
+const keys = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
+const config = {
+  ...loadOrderServiceConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'error',
+    POSTGRES_URL,
+    NATS_URL,
+    DATABASE_NAME: database,
+    NATS_NAMESPACE: namespace,
+    JWT_PUBLIC_KEY: keys.publicKey,
+    OUTBOX_POLL_INTERVAL_MS: '100',
+  }),
+  // Port 0: the OS picks a free one, so parallel suites never collide.
+  PORT: 0,
+};
+
+const line = { sku: 'BOOK-1', quantity: 2, unitPriceCents: 1_250 };
+
+let app: INestApplication;
+let db: DataSource;
+let nats: NatsConnection;
+let jsm: JetStreamManager;
+let publisher: JetStreamPublisher;
+const http = () => request(app.getHttpServer());
+
+const tokenFor = (userId: string) =>
+  jwt.sign({ email: `${userId}@example.com` }, keys.privateKey, {
+    algorithm: 'RS256',
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    subject: userId,
+    expiresIn: 300,
+  });
+const bearer = (userId: string) => ({ Authorization: `Bearer ${tokenFor(userId)}` });
+
+/**
+ * Polls `probe` until it returns a value other than undefined. The effects waited for happen in the
+ * service's own time (a consumer, the outbox relay); the timeout is a failure bound, not a delay.
+ */
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Publishes a `UserSignedUp` exactly as user-service's outbox relay would, and waits until order-service has recorded it. */
+async function signUp(userId: string): Promise<void> {
+  const event = UserSignedUpV1.create(
+    { userId, email: `${userId}@example.com`, name: 'Ann Example', newsletterOptIn: false, occurredAt: new Date().toISOString() },
+    { correlationId: `sign-up-${userId}`, source: 'user-service', aggregateId: userId },
+  );
+  await publisher.publish({
+    id: event.id,
+    subject: namespacedSubject(topology, UserSignedUpV1.subject),
+    payload: encodeJson(event),
+    headers: {
+      [Headers.CorrelationId]: event.correlationId,
+      [Headers.EventType]: event.type,
+      [Headers.EventVersion]: String(event.version),
+      [Headers.AggregateId]: event.aggregateId,
+      [Headers.Source]: event.source,
+      [Headers.ContentType]: 'application/json',
+    },
+  });
+  await eventually(`customer ${userId} in order-service's replica`, async () => {
+    const rows: unknown[] = await db.query(`SELECT 1 FROM customers WHERE user_id = $1`, [userId]);
+    return rows.length > 0 ? true : undefined;
+  });
+}
+
+async function placeOrder(userId: string, items: object[] = [line], correlationId?: string) {
+  const response = await http()
+    .post('/orders')
+    .set(bearer(userId))
+    .set(correlationId ? { 'X-Correlation-Id': correlationId } : {})
+    .send({ items });
+  expect(response.status).toBe(201);
+  return response.body as OrderView;
+}
+
+/**
+ * Runs `work` while an open transaction of the test holds `version` of the order's stream (an
+ * uncommitted row nobody else can see), then rolls that row back. Writers of the same version block
+ * until then.
+ */
+async function whileHoldingVersion<T>(orderId: string, version: number, work: () => Promise<T>): Promise<T> {
+  const holder = db.createQueryRunner();
+  await holder.connect();
+  await holder.startTransaction();
+  try {
+    await holder.query(`INSERT INTO order_events (stream_id, version, type, data) VALUES ($1, $2, 'Placeholder', '{}')`, [orderId, version]);
+    return await work();
+  } finally {
+    await holder.rollbackTransaction();
+    await holder.release();
+  }
+}
+
+/** Waits until the outbox relay has published every committed event, then returns the order's events on the stream. */
+async function eventsOnTheStreamFor(orderId: string): Promise<Array<{ envelope: EventEnvelope<Record<string, unknown>>; headers: Record<string, string> }>> {
+  await eventually('the outbox to be drained', async () => {
+    const [{ pending }] = await db.query(`SELECT count(*)::int AS pending FROM outbox_messages WHERE published_at IS NULL`);
+    return pending === 0 ? true : undefined;
+  });
+  const { state } = await jsm.streams.info(topology.eventsStream);
+  const found = [];
+  for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
+    const stored = await jsm.streams.getMessage(topology.eventsStream, { seq });
+    const envelope = stored?.json<EventEnvelope<Record<string, unknown>>>();
+    if (!stored || envelope?.aggregateId !== orderId) continue;
+    const headers: Record<string, string> = {};
+    for (const key of stored.header?.keys() ?? []) headers[key] = stored.header.get(key);
+    found.push({ envelope, headers });
+  }
+  return found;
+}
+
+describe('order-service (in-process, real PostgreSQL + NATS JetStream)', () => {
+  beforeAll(async () => {
+    const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
+    app = await startService({ module: OrderServiceModule.register(config, logger), config, logger, consumesEvents: true });
+    db = app.get(DataSource);
+    nats = await connect({ servers: NATS_URL });
+    jsm = await jetstreamManager(nats);
+    publisher = new JetStreamPublisher(jetstream(nats));
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    if (nats) {
+      await jsm.streams.delete(topology.eventsStream).catch(() => undefined);
+      await jsm.streams.delete(topology.deadLetterStream).catch(() => undefined);
+      await nats.drain();
+    }
+    await dropDatabase(POSTGRES_URL, database);
+  }, 60_000);
+
+  it('answers /health, and 401 on every order route without a valid token', async () => {
+    expect((await http().get('/health')).status).toBe(200);
+    const someId = randomUUID();
+    expect((await http().post('/orders').send({ items: [line] })).status).toBe(401);
+    expect((await http().get('/orders')).status).toBe(401);
+    expect((await http().get(`/orders/${someId}`)).status).toBe(401);
+    expect((await http().post(`/orders/${someId}/cancel`).set({ Authorization: 'Bearer not.a.token' })).status).toBe(401);
+  });
+
+  it('503 with Retry-After for a caller whose sign-up has not arrived yet; 201 once it has', async () => {
+    const userId = randomUUID();
+    const early = await http().post('/orders').set(bearer(userId)).send({ items: [line] });
+    expect(early.status).toBe(503);
+    expect(early.headers['retry-after']).toBe('1');
+    expect(early.body.message).toMatch(/not known to the order service yet/);
+    const [{ stored }] = await db.query(`SELECT count(*)::int AS stored FROM order_events WHERE data->>'userId' = $1`, [userId]);
+    expect(stored).toBe(0);
+
+    await signUp(userId);
+    const response = await http()
+      .post('/orders')
+      .set(bearer(userId))
+      .send({ items: [line, { sku: 'PEN-7', quantity: 3, unitPriceCents: 199 }] });
+    expect(response.status).toBe(201);
+    expect(Object.keys(response.body).sort()).toEqual(['id', 'items', 'placedAt', 'status', 'totalCents', 'userId', 'version']);
+    expect(response.body).toMatchObject({
+      userId,
+      status: 'placed',
+      items: [line, { sku: 'PEN-7', quantity: 3, unitPriceCents: 199 }],
+      totalCents: 2 * 1_250 + 3 * 199,
+      version: 1,
+    });
+    expect(new Date(response.body.placedAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
+  }, 30_000);
+
+  it('400 naming every bad field, unknown ones included, and for an id that is not a UUID', async () => {
+    const userId = randomUUID();
+    const fields = (response: request.Response) => response.body.errors.map((error: { field: string }) => error.field).sort();
+
+    const empty = await http().post('/orders').set(bearer(userId)).send({ items: [] });
+    expect(empty.status).toBe(400);
+    expect(fields(empty)).toEqual(['items']);
+
+    const bad = await http()
+      .post('/orders')
+      .set(bearer(userId))
+      .send({ items: [{ sku: '', quantity: 0, unitPriceCents: 1, colour: 'red' }], coupon: 'FREE' });
+    expect(bad.status).toBe(400);
+    expect(fields(bad)).toEqual(['body', 'items.0', 'items.0.quantity', 'items.0.sku']);
+
+    const notAnObject = await http().post('/orders').set(bearer(userId)).set('Content-Type', 'application/json').send('[1, 2]');
+    expect(notAnObject.status).toBe(400);
+
+    for (const response of [await http().get('/orders/not-a-uuid').set(bearer(userId)), await http().post('/orders/42/cancel').set(bearer(userId))]) {
+      expect(response.status).toBe(400);
+      expect(fields(response)).toEqual(['id']);
+    }
+    expect((await http().get('/orders?limit=0').set(bearer(userId))).status).toBe(400);
+  });
+
+  it('shows an order to its owner only, and lists the caller’s own orders newest first', async () => {
+    const ann = randomUUID();
+    const bob = randomUUID();
+    await signUp(ann);
+    const first = await placeOrder(ann);
+    const second = await placeOrder(ann, [{ sku: 'MUG-3', quantity: 1, unitPriceCents: 900 }]);
+
+    const got = await http().get(`/orders/${first.id}`).set(bearer(ann));
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual(first);
+
+    const mine = await http().get('/orders').set(bearer(ann));
+    expect(mine.status).toBe(200);
+    expect(mine.body.map((order: { id: string }) => order.id)).toEqual([second.id, first.id]);
+    expect((await http().get('/orders?limit=1').set(bearer(ann))).body.map((order: { id: string }) => order.id)).toEqual([second.id]);
+
+    // Someone else's order is indistinguishable from one that does not exist.
+    const foreign = await http().get(`/orders/${first.id}`).set(bearer(bob));
+    const missing = await http().get(`/orders/${randomUUID()}`).set(bearer(bob));
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).toEqual(missing.body);
+    expect((await http().get('/orders').set(bearer(bob))).body).toEqual([]);
+  }, 30_000);
+
+  it('cancels for the owner only, refuses a second cancel, and publishes both events with their version and correlation id', async () => {
+    const ann = randomUUID();
+    const bob = randomUUID();
+    await signUp(ann);
+    const order = await placeOrder(ann, [line], 'it-place-1');
+
+    expect((await http().post(`/orders/${order.id}/cancel`).set(bearer(bob))).status).toBe(404);
+    expect((await http().post(`/orders/${randomUUID()}/cancel`).set(bearer(ann))).status).toBe(404);
+
+    const cancelled = await http().post(`/orders/${order.id}/cancel`).set(bearer(ann)).set('X-Correlation-Id', 'it-cancel-1');
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.headers['x-correlation-id']).toBe('it-cancel-1');
+    expect(cancelled.body).toMatchObject({ ...order, status: 'cancelled', version: 2, cancelledAt: expect.any(String) });
+
+    const again = await http().post(`/orders/${order.id}/cancel`).set(bearer(ann));
+    expect(again.status).toBe(409);
+    expect(again.body.message).toMatch(/already cancelled/);
+    expect((await http().get(`/orders/${order.id}`).set(bearer(ann))).body).toEqual(cancelled.body);
+
+    // The event store: one stream, versions 1 and 2, each with the correlation id of its request.
+    const stored = await db.query(`SELECT version, type, metadata FROM order_events WHERE stream_id = $1 ORDER BY version`, [order.id]);
+    expect(stored).toEqual([
+      { version: 1, type: 'OrderPlaced', metadata: { correlationId: 'it-place-1', causationId: null } },
+      { version: 2, type: 'OrderCancelled', metadata: { correlationId: 'it-cancel-1', causationId: null } },
+    ]);
+    await expect(db.query(`UPDATE order_events SET type = type WHERE stream_id = $1`, [order.id])).rejects.toThrow(/append-only/);
+    await expect(db.query(`DELETE FROM order_events WHERE stream_id = $1`, [order.id])).rejects.toThrow(/append-only/);
+
+    // The bus: exactly one integration event per stored event, in order, under the order's id.
+    const published = await eventsOnTheStreamFor(order.id);
+    expect(published.map(({ envelope }) => [envelope.type, envelope.data.orderVersion, envelope.correlationId])).toEqual([
+      ['OrderPlaced', 1, 'it-place-1'],
+      ['OrderCancelled', 2, 'it-cancel-1'],
+    ]);
+    expect(published.map(({ headers }) => headers['Correlation-Id'])).toEqual(['it-place-1', 'it-cancel-1']);
+    const [orderPlaced, orderCancelled] = published;
+    expect(orderPlaced?.envelope).toMatchObject({
+      source: 'order-service',
+      data: { orderId: order.id, userId: ann, items: [line], totalCents: 2_500, placedAt: order.placedAt },
+    });
+    expect(orderCancelled?.envelope.data).toEqual({
+      orderId: order.id,
+      userId: ann,
+      totalCents: 2_500,
+      cancelledAt: cancelled.body.cancelledAt,
+      orderVersion: 2,
+    });
+  }, 30_000);
+
+  it('two cancels racing for the same version: exactly one 200 and one 409, and one OrderCancelled', async () => {
+    const ann = randomUUID();
+    await signUp(ann);
+    const order = await placeOrder(ann);
+
+    // Forces the race instead of hoping for it: while a transaction of ours holds version 2 of the
+    // stream, both requests read version 1, decide to cancel, and block inserting version 2. Once both
+    // wait, the holder rolls back; then one of them commits and the other hits the (stream_id, version) key.
+    const cancel = () => http().post(`/orders/${order.id}/cancel`).set(bearer(ann)).then((response) => response);
+    const { racing } = await whileHoldingVersion(order.id, 2, async () => {
+      const both = Promise.all([cancel(), cancel()]);
+      await eventually('both cancels to wait for version 2', async () => {
+        const [{ waiting }] = await db.query(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return waiting >= 2 ? true : undefined;
+      });
+      return { racing: both };
+    });
+    const responses = await racing;
+
+    expect(responses.map((response) => response.status).sort()).toEqual([200, 409]);
+    const loser = responses.find((response) => response.status === 409);
+    expect(loser?.body.message).toMatch(/changed by another request/);
+    expect((await http().get(`/orders/${order.id}`).set(bearer(ann))).body).toMatchObject({ status: 'cancelled', version: 2 });
+
+    const versions = await db.query(`SELECT version, type FROM order_events WHERE stream_id = $1 ORDER BY version`, [order.id]);
+    expect(versions).toEqual([
+      { version: 1, type: 'OrderPlaced' },
+      { version: 2, type: 'OrderCancelled' },
+    ]);
+    const published = await eventsOnTheStreamFor(order.id);
+    expect(published.map(({ envelope }) => [envelope.type, envelope.data.orderVersion])).toEqual([
+      ['OrderPlaced', 1],
+      ['OrderCancelled', 2],
+    ]);
+  }, 30_000);
+});

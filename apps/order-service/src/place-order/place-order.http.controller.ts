@@ -1,0 +1,58 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  HttpCode,
+  Post,
+  Res,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { type AccessTokenClaims, CurrentUser, JwtAuthGuard } from '@eventshop/platform';
+import { UnknownCustomerError } from '../customers/domain/customer.js';
+import { InvalidOrderError, toOrderView, type OrderView } from '../orders/domain/order.js';
+import { PlaceOrderHandler } from './place-order.handler.js';
+import { PlaceOrderRequest } from './place-order.request.dto.js';
+
+/**
+ * How long a caller unknown to the customer replica should wait before retrying. The replica
+ * normally lags the sign-up by well under a second (outbox relay, then one consumer hop).
+ */
+const UNKNOWN_CUSTOMER_RETRY_AFTER_SECONDS = 1;
+
+@Controller('orders')
+export class PlaceOrderHttpController {
+  constructor(private readonly handler: PlaceOrderHandler) {}
+
+  /**
+   * `201` with the order; `400` naming each bad field; `401` without a valid bearer token.
+   *
+   * `503` with `Retry-After` when the caller's sign-up has not reached order-service yet. Not `409`:
+   * nothing is wrong with the request or with any resource's state, and the same request will
+   * succeed unchanged in a moment. The delay is ours (an eventually consistent replica), which is
+   * what a 5xx with `Retry-After` says, and what clients and gateways know how to retry. Retrying
+   * is safe: a refused request wrote nothing.
+   */
+  @Post()
+  @HttpCode(201)
+  @UseGuards(JwtAuthGuard)
+  async place(
+    @CurrentUser() caller: AccessTokenClaims,
+    @Body({ schema: PlaceOrderRequest }) body: PlaceOrderRequest,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<OrderView> {
+    try {
+      return toOrderView(await this.handler.execute({ userId: caller.sub, items: body.items }));
+    } catch (error) {
+      if (error instanceof UnknownCustomerError) {
+        response.setHeader('Retry-After', String(UNKNOWN_CUSTOMER_RETRY_AFTER_SECONDS));
+        throw new ServiceUnavailableException({ statusCode: 503, error: 'Service Unavailable', message: error.message });
+      }
+      if (error instanceof InvalidOrderError) {
+        throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: error.message });
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { UserSignedUpV1 } from '@eventshop/contracts';
+import { processOnce } from '@eventshop/messaging';
+import { CustomerRepository } from '../customers/infrastructure/customer.repository.js';
+
+/** The handler's stable name: with the service name it forms the consumer group `order-service__record-customer`. */
+export const RECORD_CUSTOMER = 'record-customer';
+
+/**
+ * Adds the account a `UserSignedUp` announces to order-service's customer replica. The inbox row and
+ * the customer row commit together, so a redelivered event is skipped.
+ */
+@Injectable()
+export class RecordCustomerHandler {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly customers: CustomerRepository,
+  ) {}
+
+  async execute(event: UserSignedUpV1): Promise<{ recorded: boolean }> {
+    const outcome = await processOnce(this.dataSource, RECORD_CUSTOMER, event.id, (transaction) =>
+      this.customers.record(transaction, { userId: event.data.userId, signedUpAt: new Date(event.data.occurredAt) }),
+    );
+    return { recorded: outcome.processed };
+  }
+}
