@@ -1,10 +1,14 @@
 import { z } from 'zod';
-import { baseConfigSchema, booleanFlag, loadConfig, readServiceManifest } from '@eventshop/platform';
+import {
+  baseConfigSchema,
+  booleanFlag,
+  DEV_LINK_SECRET,
+  isDevLinkSecretInProduction,
+  loadConfig,
+  readServiceManifest,
+} from '@eventshop/platform';
 
 export const manifest = readServiceManifest(new URL('../package.json', import.meta.url));
-
-/** Only for local runs; in production NEWSLETTER_LINK_SECRET must be set to a real secret. */
-const DEV_LINK_SECRET = 'dev-only-newsletter-link-secret';
 
 /** email-service settings: the shared ones plus the SMTP server, sender and newsletter links. */
 export const emailServiceConfigSchema = baseConfigSchema(manifest)
@@ -19,7 +23,7 @@ export const emailServiceConfigSchema = baseConfigSchema(manifest)
     NEWSLETTER_PUBLIC_URL: z.url().default('http://localhost:3003'),
     NEWSLETTER_LINK_SECRET: z.string().min(16).default(DEV_LINK_SECRET),
   })
-  .refine((config) => config.NODE_ENV !== 'production' || config.NEWSLETTER_LINK_SECRET !== DEV_LINK_SECRET, {
+  .refine((config) => !isDevLinkSecretInProduction(config), {
     path: ['NEWSLETTER_LINK_SECRET'],
     message: 'must be set to a real secret in production',
   });

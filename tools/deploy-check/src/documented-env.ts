@@ -40,7 +40,7 @@ export const SERVICE_ENV: Readonly<Record<string, readonly string[]>> = {
     'NEWSLETTER_PUBLIC_URL',
     'NEWSLETTER_LINK_SECRET',
   ],
-  'newsletter-service': ['NEWSLETTER_PUBLIC_URL', 'NEWSLETTER_LINK_SECRET'],
+  'newsletter-service': ['NEWSLETTER_LINK_SECRET'],
   'read-model-service': ['ADMIN_TOKEN'],
 };
 

@@ -54,9 +54,12 @@ export interface RunningMail {
 export interface RunningSystem {
   services: Record<string, RunningService>;
   mail?: RunningMail;
-  /** Sends `signal` (default SIGTERM; SIGKILL after 10 s) and resolves when the process has exited. */
+  /**
+   * Sends `signal` (default SIGTERM; SIGKILL after 10 s) and resolves when the process has exited.
+   * `maildev` names the mail catcher (tests take SMTP away with it).
+   */
   kill(name: string, signal?: NodeJS.Signals): Promise<void>;
-  /** (Re)starts one service; resolves when its /health answers 200. */
+  /** (Re)starts one service, or `maildev`; resolves when it answers its health check. */
   start(name: string): Promise<void>;
   /** SIGTERM to every service (SIGKILL after 10 s), then MailDev; idempotent. */
   stop(): Promise<void>;
@@ -165,6 +168,15 @@ class System implements RunningSystem {
   }
 
   async start(name: string): Promise<void> {
+    if (name === 'maildev' && this.mail) {
+      this.assertRunning();
+      if (this.mailProcess?.running) await this.kill(name);
+      await assertPortsFree([
+        { port: this.mail.smtpPort, owner: 'maildev SMTP' },
+        { port: this.mail.webPort, owner: 'maildev web UI' },
+      ]);
+      return this.startMail();
+    }
     const slot = this.slot(name);
     this.assertRunning();
     if (slot.process?.running) await this.kill(name);
@@ -189,7 +201,7 @@ class System implements RunningSystem {
   }
 
   async kill(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.slot(name).process;
+    const child = name === 'maildev' && this.mail ? this.mailProcess : this.slot(name).process;
     if (!child) return;
     this.expected.add(child);
     await child.terminate(signal, STOP_GRACE_MS);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type UserSignedUpV1, WelcomeEmailSentV1 } from '@eventshop/contracts';
 import { EventBus } from '@eventshop/messaging';
-import { LinkSigner, UNSUBSCRIBE_PURPOSE } from '@eventshop/platform';
+import { LinkSigner, UNSUBSCRIBE_PATH, UNSUBSCRIBE_PURPOSE } from '@eventshop/platform';
 import { welcomeEmail } from '../mail/domain/templates.js';
 import { SendOnce } from '../mail/infrastructure/send-once.js';
 
@@ -15,7 +15,7 @@ export class UnsubscribeLinks {
   ) {}
 
   forUser(userId: string): string {
-    const url = new URL('/subscriptions/unsubscribe', this.baseUrl);
+    const url = new URL(UNSUBSCRIBE_PATH, this.baseUrl);
     url.searchParams.set('user', userId);
     url.searchParams.set('sig', this.signer.sign(UNSUBSCRIBE_PURPOSE, userId));
     return url.toString();

@@ -23,3 +23,17 @@ export class LinkSigner {
 }
 
 export const UNSUBSCRIBE_PURPOSE = 'newsletter-unsubscribe';
+
+/** Where newsletter-service serves the unsubscribe link that email-service writes. */
+export const UNSUBSCRIBE_PATH = '/subscriptions/unsubscribe';
+
+/**
+ * The development default of `NEWSLETTER_LINK_SECRET`, shared by the service that signs links
+ * (email) and the one that checks them (newsletter) so a local run needs no setup. Production
+ * refuses it (see `isDevLinkSecretInProduction`).
+ */
+export const DEV_LINK_SECRET = 'dev-only-newsletter-link-secret';
+
+export function isDevLinkSecretInProduction(config: { NODE_ENV: string; NEWSLETTER_LINK_SECRET: string }): boolean {
+  return config.NODE_ENV === 'production' && config.NEWSLETTER_LINK_SECRET === DEV_LINK_SECRET;
+}

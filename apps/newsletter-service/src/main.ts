@@ -1,0 +1,10 @@
+import { JsonLogger, runMain, startService } from '@eventshop/platform';
+import { loadNewsletterServiceConfig, manifest } from './config.js';
+import { NewsletterServiceModule } from './newsletter-service.module.js';
+
+runMain(manifest.name, async () => {
+  const config = loadNewsletterServiceConfig();
+  const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
+  await startService({ module: NewsletterServiceModule.register(config, logger), config, logger, consumesEvents: true });
+  logger.info(`${manifest.name} listening on http://${config.HOST}:${config.PORT}`);
+});

@@ -1,0 +1,350 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import jwt from 'jsonwebtoken';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { type EventContract, type EventEnvelope, NewsletterSubscribedV1, UserSignedUpV1 } from '@eventshop/contracts';
+import {
+  consumerGroupName,
+  encodeJson,
+  Headers,
+  JetStreamPublisher,
+  namespacedSubject,
+  topologyFor,
+  type Topology,
+} from '@eventshop/messaging';
+import { dropDatabase, JsonLogger, LinkSigner, startService, UNSUBSCRIBE_PURPOSE } from '@eventshop/platform';
+import { loadNewsletterServiceConfig, manifest } from './config.js';
+import { NewsletterServiceModule } from './newsletter-service.module.js';
+import { SUBSCRIBE_OPTED_IN_USERS } from './subscribe-opted-in-users/subscribe-opted-in-users.event.controller.js';
+
+const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const LINK_SECRET = 'int-test-newsletter-link-secret';
+const TEST_TIMEOUT_MS = 30_000;
+
+const uniqueName = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+
+/** The test plays user-service: it holds the signing key, the service under test gets the public one. */
+const keys = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
+const tokenFor = (userId: string, privateKey = keys.privateKey) =>
+  jwt.sign({}, privateKey, { algorithm: 'RS256', issuer: 'eventshop-user-service', audience: 'eventshop', subject: userId, expiresIn: 300 });
+
+/** The test plays email-service too: it signs unsubscribe links with the shared secret. */
+const linkSigner = new LinkSigner(LINK_SECRET);
+const unsubscribeUrl = (userId: string, signature = linkSigner.sign(UNSUBSCRIBE_PURPOSE, userId)) =>
+  `/subscriptions/unsubscribe?user=${userId}&sig=${encodeURIComponent(signature)}`;
+
+/** Polls `probe` until it returns something other than undefined; the bound is a failure, not a wait. */
+async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', () => {
+  const namespace = uniqueName('newsletter');
+  const databaseName = uniqueName('newsletter_test');
+  const topology: Topology = topologyFor(namespace);
+  let app: INestApplication;
+  let http: ReturnType<typeof request>;
+  let dataSource: DataSource;
+  let nats: NatsConnection;
+  let jsm: JetStreamManager;
+  let publisher: JetStreamPublisher;
+
+  beforeAll(async () => {
+    const config = {
+      ...loadNewsletterServiceConfig({
+        NODE_ENV: 'test',
+        POSTGRES_URL,
+        NATS_URL,
+        NATS_NAMESPACE: namespace,
+        DATABASE_NAME: databaseName,
+        JWT_PUBLIC_KEY: keys.publicKey,
+        NEWSLETTER_LINK_SECRET: LINK_SECRET,
+        OUTBOX_POLL_INTERVAL_MS: '100',
+        LOG_LEVEL: 'error',
+      }),
+      HOST: '127.0.0.1',
+      // Port 0: the OS picks a free one. The schema rightly refuses 0 for a real deployment.
+      PORT: 0,
+    };
+    const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
+    app = await startService({ module: NewsletterServiceModule.register(config, logger), config, logger, consumesEvents: true });
+    http = request(app.getHttpServer());
+    dataSource = app.get(DataSource);
+    nats = await connect({ servers: NATS_URL });
+    jsm = await jetstreamManager(nats);
+    publisher = new JetStreamPublisher(jetstream(nats));
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await dropDatabase(POSTGRES_URL, databaseName);
+    if (jsm) {
+      await jsm.streams.delete(topology.eventsStream).catch(() => undefined);
+      await jsm.streams.delete(topology.deadLetterStream).catch(() => undefined);
+    }
+    await nats?.drain();
+  }, 30_000);
+
+  const signUp = (newsletterOptIn: boolean, userId: string = randomUUID()) =>
+    UserSignedUpV1.create(
+      { userId, email: `${userId}@example.com`, name: 'Ann', newsletterOptIn, occurredAt: new Date().toISOString() },
+      { correlationId: `signup-${userId}`, source: 'user-service', aggregateId: userId },
+    );
+
+  /**
+   * Publishes a sign-up the way user-service's outbox relay does. `messageId` is the broker's dedup
+   * id: another one than the event id gets a second copy of the same event past JetStream's
+   * duplicate window, as a republish after that window would.
+   */
+  const publishSignUp = (event: UserSignedUpV1, messageId = event.id) =>
+    publisher.publish({
+      id: messageId,
+      subject: namespacedSubject(topology, UserSignedUpV1.subject),
+      payload: encodeJson(event),
+      headers: {
+        [Headers.CorrelationId]: event.correlationId,
+        [Headers.EventType]: event.type,
+        [Headers.EventVersion]: String(event.version),
+        [Headers.AggregateId]: event.aggregateId,
+        [Headers.Source]: event.source,
+        [Headers.ContentType]: 'application/json',
+      },
+    });
+
+  /** True once the sign-up consumer group has been handed every published sign-up and acked it. */
+  const signUpsHandled = async () => {
+    const info = await jsm.consumers.info(topology.eventsStream, consumerGroupName(manifest.name, SUBSCRIBE_OPTED_IN_USERS));
+    return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
+  };
+
+  const statusOf = async (userId: string) =>
+    (await http.get('/subscriptions/me').set('Authorization', `Bearer ${tokenFor(userId)}`).expect(200)).body as {
+      subscribed: boolean;
+      since: string | null;
+    };
+
+  /** A user whose opted-in sign-up has been handled. */
+  const subscribedUser = async () => {
+    const event = signUp(true);
+    await publishSignUp(event);
+    await eventually(async () => ((await statusOf(event.data.userId)).subscribed ? true : undefined), 'the sign-up to subscribe the user');
+    return event.data.userId;
+  };
+
+  /**
+   * What the service has published about a user, as `Type:reason-or-via`, in order: its outbox rows,
+   * written in the same transaction as each change (the relay itself is tested in libs/messaging).
+   */
+  const announced = async (userId: string) => {
+    const rows: Array<{ payload: EventEnvelope<{ reason?: string; via?: string }> }> = await dataSource.query(
+      `SELECT payload FROM outbox_messages WHERE aggregate_id = $1 ORDER BY id`,
+      [userId],
+    );
+    return rows.map(({ payload }) => `${payload.type}:${payload.data.reason ?? payload.data.via}`);
+  };
+
+  type StoredEvent = { envelope: EventEnvelope<{ userId: string }>; headers: Record<string, string> };
+
+  /** Every event of `contract` about `userId` stored in the namespace's events stream. */
+  const onStream = async (contract: EventContract, userId: string) => {
+    const { state } = await jsm.streams.info(topology.eventsStream);
+    const found: StoredEvent[] = [];
+    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
+      const stored = await jsm.streams.getMessage(topology.eventsStream, { seq });
+      if (stored?.subject !== namespacedSubject(topology, contract.subject)) continue;
+      const envelope = stored.json<EventEnvelope<{ userId: string }>>();
+      const headers = Object.fromEntries([...(stored.header?.keys() ?? [])].map((key) => [key, stored.header.get(key)]));
+      if (envelope.data.userId === userId) found.push({ envelope, headers });
+    }
+    return found;
+  };
+
+  /** True once the relay has published every outbox row: whatever the service staged is on the stream. */
+  const outboxRelayed = async () => {
+    const [{ unpublished }] = (await dataSource.query(
+      `SELECT count(*)::int AS unpublished FROM outbox_messages WHERE published_at IS NULL`,
+    )) as [{ unpublished: number }];
+    return unpublished === 0 ? true : undefined;
+  };
+
+  it('subscribes an opted-in user, and NewsletterSubscribed reaches the stream once although the sign-up came twice', async () => {
+    const event = signUp(true);
+    await publishSignUp(event);
+    await publishSignUp(event, `${event.id}-republished`);
+    expect(await onStream(UserSignedUpV1, event.data.userId)).toHaveLength(2);
+    await eventually(signUpsHandled, 'both copies of the sign-up to be handled');
+    // Both copies are handled; once the relay has published everything, a second event would show.
+    await eventually(outboxRelayed, 'the outbox to be relayed');
+
+    const published = await onStream(NewsletterSubscribedV1, event.data.userId);
+    expect(published).toHaveLength(1);
+    const [{ envelope, headers }] = published as [StoredEvent];
+    expect(envelope).toMatchObject({
+      type: 'NewsletterSubscribed',
+      source: 'newsletter-service',
+      aggregateId: event.data.userId,
+      correlationId: event.correlationId,
+      causationId: event.id,
+      data: { userId: event.data.userId, reason: 'signup', subscribedAt: event.data.occurredAt },
+    });
+    expect(headers[Headers.MessageId]).toBe(envelope.id);
+    expect(await statusOf(event.data.userId)).toEqual({ subscribed: true, since: event.data.occurredAt });
+  }, TEST_TIMEOUT_MS);
+
+  it('does not subscribe, nor keep, a user who opted out', async () => {
+    const event = signUp(false);
+    await publishSignUp(event);
+    await eventually(signUpsHandled, 'the sign-up to be handled');
+
+    expect(await statusOf(event.data.userId)).toEqual({ subscribed: false, since: null });
+    expect(await announced(event.data.userId)).toEqual([]);
+    expect(await dataSource.query(`SELECT 1 FROM subscriptions WHERE user_id = $1`, [event.data.userId])).toEqual([]);
+  }, TEST_TIMEOUT_MS);
+
+  it('unsubscribes through the signed link (GET, or RFC 8058 one-click POST), announcing it once', async () => {
+    const userId = await subscribedUser();
+
+    const page = await http.get(unsubscribeUrl(userId)).set('Accept', 'text/html');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.text).toContain('You are unsubscribed');
+
+    const status = await statusOf(userId);
+    expect(status).toEqual({ subscribed: false, since: expect.any(String) });
+
+    // Following the link again, asking for JSON, and the one-click POST: the same answer, nothing new published.
+    const json = await http.get(unsubscribeUrl(userId)).set('Accept', 'application/json');
+    expect(json.status).toBe(200);
+    expect(json.body).toEqual(status);
+    const oneClick = await http.post(unsubscribeUrl(userId)).type('form').send('List-Unsubscribe=One-Click');
+    expect(oneClick.status).toBe(200);
+
+    expect(await announced(userId)).toEqual(['NewsletterSubscribed:signup', 'NewsletterUnsubscribed:link']);
+  }, TEST_TIMEOUT_MS);
+
+  it('one-click POST unsubscribes on its own too', async () => {
+    const userId = await subscribedUser();
+    const response = await http.post(unsubscribeUrl(userId)).type('form').send('List-Unsubscribe=One-Click');
+    expect(response.status).toBe(200);
+    expect((await statusOf(userId)).subscribed).toBe(false);
+    expect(await announced(userId)).toEqual(['NewsletterSubscribed:signup', 'NewsletterUnsubscribed:link']);
+  }, TEST_TIMEOUT_MS);
+
+  it('refuses a forged link with 403 and an incomplete one with 400, as a page or JSON, changing nothing', async () => {
+    const userId = await subscribedUser();
+    const genuine = linkSigner.sign(UNSUBSCRIBE_PURPOSE, userId);
+    const forgeries = [
+      linkSigner.sign(UNSUBSCRIBE_PURPOSE, randomUUID()),
+      new LinkSigner('another-secret-of-enough-length').sign(UNSUBSCRIBE_PURPOSE, userId),
+      genuine.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+      'not-a-signature',
+    ];
+    for (const signature of forgeries) {
+      const json = await http.get(unsubscribeUrl(userId, signature)).set('Accept', 'application/json');
+      expect(json.status).toBe(403);
+      expect(json.body.message).toMatch(/not valid/);
+      expect((await http.post(unsubscribeUrl(userId, signature))).status).toBe(403);
+    }
+    const page = await http.get(unsubscribeUrl(userId, forgeries[0])).set('Accept', 'text/html');
+    expect(page.status).toBe(403);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.text).toContain('not valid');
+
+    const noSignature = await http.get(`/subscriptions/unsubscribe?user=${userId}`).set('Accept', 'application/json');
+    expect(noSignature.status).toBe(400);
+    expect(noSignature.body.errors.map((error: { field: string }) => error.field)).toEqual(['sig']);
+    const noUser = await http.get(`/subscriptions/unsubscribe?user=nobody&sig=${genuine}`).set('Accept', 'application/json');
+    expect(noUser.status).toBe(400);
+    expect(noUser.body.errors.map((error: { field: string }) => error.field)).toEqual(['user']);
+    const incompletePage = await http.get('/subscriptions/unsubscribe').set('Accept', 'text/html');
+    expect(incompletePage.status).toBe(400);
+    expect(incompletePage.text).toContain('incomplete');
+
+    expect((await statusOf(userId)).subscribed).toBe(true);
+    expect(await announced(userId)).toEqual(['NewsletterSubscribed:signup']);
+  }, TEST_TIMEOUT_MS);
+
+  it('lets a signed-in user leave and come back; repeating either changes nothing', async () => {
+    const userId = await subscribedUser();
+    const auth = `Bearer ${tokenFor(userId)}`;
+
+    const left = await http.delete('/subscriptions/me').set('Authorization', auth);
+    expect(left.status).toBe(200);
+    expect(left.body).toEqual({ subscribed: false, since: expect.any(String) });
+    expect((await http.delete('/subscriptions/me').set('Authorization', auth)).body).toEqual(left.body);
+
+    const back = await http.post('/subscriptions/me').set('Authorization', auth);
+    expect(back.status).toBe(200);
+    expect(back.body).toEqual({ subscribed: true, since: expect.any(String) });
+    expect((await http.post('/subscriptions/me').set('Authorization', auth)).body).toEqual(back.body);
+    expect(await statusOf(userId)).toEqual(back.body);
+
+    expect(await announced(userId)).toEqual([
+      'NewsletterSubscribed:signup',
+      'NewsletterUnsubscribed:account',
+      'NewsletterSubscribed:resubscribe',
+    ]);
+  }, TEST_TIMEOUT_MS);
+
+  it('answers /subscriptions/me only with a valid bearer token', async () => {
+    const userId = randomUUID();
+    expect((await http.get('/subscriptions/me')).status).toBe(401);
+    expect((await http.post('/subscriptions/me')).status).toBe(401);
+    expect((await http.delete('/subscriptions/me')).status).toBe(401);
+    const { privateKey: foreignKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    expect((await http.get('/subscriptions/me').set('Authorization', `Bearer ${tokenFor(userId, foreignKey)}`)).status).toBe(401);
+    // A user this service has no subscription for (opted out, or sign-up still on its way).
+    expect(await statusOf(userId)).toEqual({ subscribed: false, since: null });
+  }, TEST_TIMEOUT_MS);
+
+  it('publishes once when changes of one subscription race, whether or not it existed yet', async () => {
+    const existing = await subscribedUser();
+    const leaving = await Promise.all([
+      ...Array.from({ length: 3 }, () => http.delete('/subscriptions/me').set('Authorization', `Bearer ${tokenFor(existing)}`)),
+      ...Array.from({ length: 3 }, () => http.get(unsubscribeUrl(existing)).set('Accept', 'application/json')),
+    ]);
+    expect(leaving.map((response) => response.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect((await announced(existing)).filter((event) => event.startsWith('NewsletterUnsubscribed'))).toHaveLength(1);
+
+    const newcomer = randomUUID();
+    const joining = await Promise.all(
+      Array.from({ length: 6 }, () => http.post('/subscriptions/me').set('Authorization', `Bearer ${tokenFor(newcomer)}`)),
+    );
+    expect(joining.map((response) => response.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(await announced(newcomer)).toEqual(['NewsletterSubscribed:resubscribe']);
+  }, TEST_TIMEOUT_MS);
+
+  it('keeps a choice made before the sign-up arrived: a late opted-in sign-up does not subscribe', async () => {
+    const event = signUp(true);
+    const { userId } = event.data;
+    const left = await http.get(unsubscribeUrl(userId)).set('Accept', 'application/json');
+    expect(left.body).toEqual({ subscribed: false, since: expect.any(String) });
+
+    await publishSignUp(event);
+    await eventually(signUpsHandled, 'the sign-up to be handled');
+
+    expect(await statusOf(userId)).toEqual(left.body);
+    expect(await announced(userId)).toEqual([]);
+  }, TEST_TIMEOUT_MS);
+});

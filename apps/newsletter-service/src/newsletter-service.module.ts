@@ -1,0 +1,50 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
+import { manifest, type NewsletterServiceConfig } from './config.js';
+import { SubscriptionRecord } from './subscriptions/infrastructure/subscription.record.js';
+import { SubscriptionRepository } from './subscriptions/infrastructure/subscription.repository.js';
+import { SubscriptionChanges } from './subscriptions/infrastructure/subscription-changes.js';
+import { CreateSubscriptions1732300000400 } from './subscriptions/infrastructure/migrations/1732300000400-create-subscriptions.js';
+import { SubscribeOptedInUsersEventController } from './subscribe-opted-in-users/subscribe-opted-in-users.event.controller.js';
+import { UnsubscribeViaLinkHandler } from './unsubscribe-via-link/unsubscribe-via-link.handler.js';
+import { UnsubscribeViaLinkHttpController } from './unsubscribe-via-link/unsubscribe-via-link.http.controller.js';
+import { GetMySubscriptionHttpController } from './get-my-subscription/get-my-subscription.http.controller.js';
+import { ResubscribeHandler } from './resubscribe/resubscribe.handler.js';
+import { ResubscribeHttpController } from './resubscribe/resubscribe.http.controller.js';
+import { UnsubscribeFromAccountHandler } from './unsubscribe-from-account/unsubscribe-from-account.handler.js';
+import { UnsubscribeFromAccountHttpController } from './unsubscribe-from-account/unsubscribe-from-account.http.controller.js';
+
+/** The composition root of newsletter-service. */
+@Module({})
+export class NewsletterServiceModule {
+  static register(config: NewsletterServiceConfig, logger: JsonLogger): DynamicModule {
+    return {
+      module: NewsletterServiceModule,
+      imports: [
+        ServicePlatformModule.forRoot({
+          serviceName: manifest.name,
+          config,
+          logger,
+          entities: [SubscriptionRecord],
+          migrations: [CreateSubscriptions1732300000400],
+        }),
+      ],
+      controllers: [
+        SubscribeOptedInUsersEventController,
+        UnsubscribeViaLinkHttpController,
+        GetMySubscriptionHttpController,
+        ResubscribeHttpController,
+        UnsubscribeFromAccountHttpController,
+      ],
+      providers: [
+        SubscriptionRepository,
+        SubscriptionChanges,
+        UnsubscribeViaLinkHandler,
+        ResubscribeHandler,
+        UnsubscribeFromAccountHandler,
+        // Checks the links email-service signs with the same secret.
+        { provide: LinkSigner, useValue: new LinkSigner(config.NEWSLETTER_LINK_SECRET) },
+      ],
+    };
+  }
+}
