@@ -23,7 +23,7 @@ export interface Shop {
  * free ports, their own databases (suffixed) and their own NATS namespace (streams and subjects).
  * `stop()` stops them and deletes the databases and streams.
  */
-export async function startShop(services: string[]): Promise<Shop> {
+export async function startShop(services: string[], options: { serviceEnv?: Record<string, Record<string, string>> } = {}): Promise<Shop> {
   const namespace = `e2e${randomUUID().replace(/-/g, '').slice(0, 10)}`;
   const databaseSuffix = `_${namespace}`;
   const ports = Object.fromEntries(await Promise.all(services.map(async (name) => [name, await freePort()] as const)));
@@ -45,6 +45,14 @@ export async function startShop(services: string[]): Promise<Shop> {
       OUTBOX_POLL_INTERVAL_MS: '200',
       // A killed consumer's unacked messages come back after this; keep the crash tests short.
       MESSAGE_ACK_WAIT_MS: '3000',
+    },
+    serviceEnv: {
+      ...options.serviceEnv,
+      'email-service': {
+        // The unsubscribe link in the welcome email must point at this run's newsletter-service.
+        ...(ports['newsletter-service'] ? { NEWSLETTER_PUBLIC_URL: `http://127.0.0.1:${ports['newsletter-service']}` } : {}),
+        ...options.serviceEnv?.['email-service'],
+      },
     },
     log: process.env.E2E_VERBOSE ? undefined : () => undefined,
   });
