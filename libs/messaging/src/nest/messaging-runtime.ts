@@ -54,6 +54,9 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
         // Once up, ride out broker restarts: reconnect forever and buffer publishes meanwhile.
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
+        // Capturing an async stack trace per request costs ~12 % of publish CPU (see bench:bus);
+        // our errors carry enough context without it.
+        noAsyncTraces: true,
       });
     } catch (error) {
       throw new NatsUnavailableError(this.options.natsUrl, error);
