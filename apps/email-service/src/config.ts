@@ -19,6 +19,8 @@ export const emailServiceConfigSchema = baseConfigSchema(manifest)
     SMTP_USER: z.string().optional(),
     SMTP_PASSWORD: z.string().optional(),
     MAIL_FROM: z.string().min(3).default('eventshop <no-reply@eventshop.local>'),
+    /** How long the SMTP circuit breaker stays open before a probe send is allowed. */
+    SMTP_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
     /** Public address of newsletter-service, for the unsubscribe link in the welcome email. */
     NEWSLETTER_PUBLIC_URL: z.url().default('http://localhost:3003'),
     NEWSLETTER_LINK_SECRET: z.string().min(16).default(DEV_LINK_SECRET),

@@ -1,8 +1,10 @@
-import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { createDependencyBreaker, MessagingRuntime } from '@eventshop/messaging';
 import { type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
 import { type EmailServiceConfig, manifest } from './config.js';
 import { MAILER } from './mail/domain/mailer.port.js';
 import { SmtpMailer } from './mail/infrastructure/smtp-mailer.js';
+import { BreakerGuardedMailer, SMTP_DEPENDENCY } from './mail/infrastructure/breaker-guarded-mailer.js';
 import { SentEmailRecord } from './mail/infrastructure/sent-email.record.js';
 import { RecipientRecord } from './mail/infrastructure/recipient.record.js';
 import { RecipientRepository } from './mail/infrastructure/recipient.repository.js';
@@ -18,7 +20,7 @@ import { SendCancellationNoticeEventController } from './send-cancellation-notic
 /** The composition root of email-service. */
 @Module({})
 export class EmailServiceModule implements OnApplicationShutdown {
-  constructor(@Inject(MAILER) private readonly mailer: SmtpMailer) {}
+  constructor(private readonly smtp: SmtpMailer) {}
 
   static register(config: EmailServiceConfig, logger: JsonLogger): DynamicModule {
     return {
@@ -47,7 +49,7 @@ export class EmailServiceModule implements OnApplicationShutdown {
           useValue: new UnsubscribeLinks(config.NEWSLETTER_PUBLIC_URL, new LinkSigner(config.NEWSLETTER_LINK_SECRET)),
         },
         {
-          provide: MAILER,
+          provide: SmtpMailer,
           useFactory: () =>
             new SmtpMailer({
               host: config.SMTP_HOST,
@@ -58,11 +60,23 @@ export class EmailServiceModule implements OnApplicationShutdown {
               from: config.MAIL_FROM,
             }),
         },
+        {
+          provide: MAILER,
+          inject: [SmtpMailer, MessagingRuntime],
+          useFactory: (smtp: SmtpMailer, runtime: MessagingRuntime) =>
+            new BreakerGuardedMailer(
+              smtp,
+              runtime.registerBreaker(
+                SMTP_DEPENDENCY,
+                createDependencyBreaker(SMTP_DEPENDENCY, { resetTimeoutMs: config.SMTP_BREAKER_RESET_MS, timeoutMs: 15_000 }),
+              ),
+            ),
+        },
       ],
     };
   }
 
   onApplicationShutdown(): void {
-    this.mailer.close();
+    this.smtp.close();
   }
 }

@@ -45,6 +45,8 @@ export async function startShop(services: string[], options: { serviceEnv?: Reco
       OUTBOX_POLL_INTERVAL_MS: '200',
       // A killed consumer's unacked messages come back after this; keep the crash tests short.
       MESSAGE_ACK_WAIT_MS: '3000',
+      // After an SMTP outage, probe again soon.
+      SMTP_BREAKER_RESET_MS: '1000',
     },
     serviceEnv: {
       ...options.serviceEnv,

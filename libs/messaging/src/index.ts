@@ -24,3 +24,7 @@ export * from './nest/messaging.module.js';
 export * from './nest/on-event.decorator.js';
 export * from './nest/jetstream.server.js';
 export * from './nest/jetstream.context.js';
+export * from './middleware/throttle.middleware.js';
+export * from './middleware/circuit-breaker.middleware.js';
+export * from './middleware/metrics.middleware.js';
+export * from './dead-letter/dead-letter-admin.js';

@@ -13,3 +13,5 @@ export * from './auth/jwt-auth.guard.js';
 export * from './bootstrap/service-platform.module.js';
 export * from './bootstrap/start-service.js';
 export * from './links/signed-link.js';
+export * from './metrics/metrics.controller.js';
+export * from './metrics/service-metrics.js';

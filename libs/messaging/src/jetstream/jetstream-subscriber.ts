@@ -31,26 +31,30 @@ export class JetStreamSubscriber implements Subscriber {
 
   async subscribe(options: SubscriptionOptions, handler: MessageHandler): Promise<Subscription> {
     const maxInFlight = Math.max(1, options.maxInFlight ?? 1);
+    const ackWaitMs = options.ackWaitMs ?? 30_000;
     await ensureConsumer(this.jsm, {
       stream: this.options.stream,
       durable: options.group,
       filterSubject: options.subject,
       deliverFrom: options.deliverFrom ?? 'all',
-      ackWaitMs: options.ackWaitMs ?? 30_000,
+      ackWaitMs,
       // Each replica pulls at most its own in-flight count; this bounds the whole group.
       maxAckPending: Math.max(1000, maxInFlight * 8),
     });
     const consumer = await this.js.consumers.get(this.options.stream, options.group);
     // A small prefetch keeps the pipe full; what is prefetched but not started at close is nak'ed.
-    const messages = await consumer.consume({ max_messages: Math.max(maxInFlight * 2, 16) });
-    return new JetStreamSubscription(messages, handler, options, maxInFlight, this.logger, this.options.defaultNakDelayMs ?? 1_000);
+    const messages = await consumer.consume({ max_messages: options.prefetch ?? Math.max(maxInFlight * 2, 16) });
+    return new JetStreamSubscription(messages, handler, options, maxInFlight, this.logger, this.options.defaultNakDelayMs ?? 1_000, ackWaitMs);
   }
 }
 
 class JetStreamSubscription implements Subscription {
   private readonly lanes: KeyedLanes;
   private readonly pump: Promise<void>;
+  private readonly keepAliveIntervalMs: number;
   private closing = false;
+  /** Acks and naks of this tick, sent together: one socket write instead of one per message. */
+  private settlements: Array<() => void> = [];
 
   constructor(
     private readonly messages: ConsumerMessages,
@@ -59,7 +63,9 @@ class JetStreamSubscription implements Subscription {
     maxInFlight: number,
     private readonly logger: BusLogger,
     private readonly defaultNakDelayMs: number,
+    ackWaitMs: number,
   ) {
+    this.keepAliveIntervalMs = Math.max(250, Math.floor(ackWaitMs / 3));
     this.lanes = new KeyedLanes(maxInFlight);
     this.pump = this.run();
   }
@@ -72,12 +78,30 @@ class JetStreamSubscription implements Subscription {
         continue;
       }
       const received = toReceived(msg, this.options.group);
-      // Waits while every lane slot is busy, so we never hold more than maxInFlight messages.
-      await this.lanes.run(keyOf(received.headers, received.subject), () => this.deliver(msg, received));
+      const key = keyOf(received.headers, received.subject);
+      const task = () => this.deliver(msg, received);
+      if (!this.lanes.full) {
+        await this.lanes.run(key, task);
+        continue;
+      }
+      // Every slot is busy, so this waits; we never hold more than maxInFlight messages. The message
+      // is ours already: keep its ack deadline alive meanwhile (a paused handler may take long).
+      const keepAlive = setInterval(() => msg.working(), this.keepAliveIntervalMs);
+      try {
+        await this.lanes.run(key, task);
+      } finally {
+        clearInterval(keepAlive);
+      }
     }
   }
 
   private async deliver(msg: JsMsg, received: ReceivedMessage): Promise<void> {
+    // Accepted before close() but not started (queued behind a busy slot or its key): hand it back
+    // instead of starting a handler the caller believes is shut down.
+    if (this.closing) {
+      msg.nak();
+      return;
+    }
     let outcome: Outcome | void;
     try {
       outcome = await this.handler(received);
@@ -87,21 +111,36 @@ class JetStreamSubscription implements Subscription {
         messageId: received.id,
         consumer: received.consumer,
       });
-      msg.nak(this.defaultNakDelayMs);
+      this.settle(() => msg.nak(this.defaultNakDelayMs));
       return;
     }
-    if (outcome && outcome.kind === 'retry') msg.nak(outcome.delayMs);
-    else msg.ack();
+    const delayMs = outcome && outcome.kind === 'retry' ? outcome.delayMs : undefined;
+    this.settle(() => (delayMs === undefined ? msg.ack() : msg.nak(delayMs)));
+  }
+
+  /**
+   * Queues an ack or nak for the end of this tick. The NATS client writes to its socket after the
+   * first queued command, so settling many messages in one synchronous loop batches the writes.
+   * Deferring costs nothing in safety: an ack lost in a crash means a redelivery, which the inbox absorbs.
+   */
+  private settle(action: () => void): void {
+    this.settlements.push(action);
+    if (this.settlements.length === 1) setImmediate(() => this.flushSettlements());
+  }
+
+  private flushSettlements(): void {
+    for (const action of this.settlements.splice(0)) action();
   }
 
   async close(timeoutMs = 10_000): Promise<void> {
     // Stop pulling; buffered messages not yet started go back to the stream for another replica.
     this.closing = true;
-    await this.messages.close();
-    await Promise.race([
-      this.pump.then(() => this.lanes.idle()),
-      new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
-    ]);
+    // messages.close() settles only once the pump reads the iterator's stop signal, and the pump
+    // may be parked behind a stuck handler: it goes inside the timeout, not before it.
+    const stopped = this.messages.close().then(() => this.pump).then(() => this.lanes.idle());
+    await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    // The last acks must leave before the caller drains the connection.
+    this.flushSettlements();
   }
 }
 

@@ -9,6 +9,9 @@ import { deadLetter } from '../middleware/dead-letter.middleware.js';
 import { defaultRetryPolicy, retry } from '../middleware/retry.middleware.js';
 import { recoverer } from '../middleware/recoverer.middleware.js';
 import { timeout } from '../middleware/timeout.middleware.js';
+import { pauseWhileOpen } from '../middleware/circuit-breaker.middleware.js';
+import { throttle } from '../middleware/throttle.middleware.js';
+import { metrics } from '../middleware/metrics.middleware.js';
 import { JetStreamContext } from './jetstream.context.js';
 import { JETSTREAM_TRANSPORT, subjectOf, type EventHandlerSpec } from './on-event.decorator.js';
 import type { EventContract } from '@eventshop/contracts';
@@ -29,7 +32,8 @@ export function consumerGroupName(serviceName: string, handler: string): string 
  * A NestJS transport that feeds `@OnEvent` handlers from JetStream durable consumers.
  *
  * Every handler gets its own consumer group and this middleware chain (outermost first):
- * correlation → dead letter → retry → timeout → recoverer → contract validation → the handler.
+ * correlation → dead letter → [metrics] → retry → [pause while a dependency is down] → [throttle] →
+ * timeout → recoverer → contract validation → the handler.
  */
 export class JetStreamServer extends Server implements CustomTransportStrategy {
   override readonly transportId = JETSTREAM_TRANSPORT;
@@ -65,6 +69,9 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       const result = await nestHandler(envelope, new JetStreamContext([message]));
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     };
+    const ackWaitMs = options.ackWaitMs ?? 30_000;
+    // A message held back (breaker open, throttled) keeps telling the broker it is being worked on.
+    const keepAliveIntervalMs = Math.min(5_000, Math.floor(ackWaitMs / 3));
     const handler = withMiddleware(
       invoke,
       correlation,
@@ -74,7 +81,12 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         handler: spec.handler,
         logger,
       }),
+      // Just inside the dead letter: ack = handled, retry = redelivery scheduled, error = dead-lettered.
+      ...(options.metricsRegistry ? [metrics({ registry: options.metricsRegistry })] : []),
       retry({ ...defaultRetryPolicy, ...options.retry, ...spec.retry }, logger),
+      // Holding stages sit inside retry and outside timeout: waiting is not handling time.
+      ...(spec.pauseWhileDown ? [pauseWhileOpen(this.runtime.breaker(spec.pauseWhileDown), { keepAliveIntervalMs })] : []),
+      ...(spec.throttlePerSecond ? [throttle(spec.throttlePerSecond, { keepAliveIntervalMs })] : []),
       timeout(spec.timeoutMs ?? options.handlerTimeoutMs ?? 30_000),
       recoverer,
     );
@@ -84,7 +96,9 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         subject: namespacedSubject(topology, subjectOf(spec)),
         maxInFlight: spec.maxInFlight,
         deliverFrom: spec.deliverFrom,
-        ackWaitMs: options.ackWaitMs,
+        ackWaitMs,
+        // A handler that can pause holds no more than it works on, so nothing waits unseen in a buffer.
+        prefetch: spec.pauseWhileDown ? (spec.maxInFlight ?? 1) : undefined,
       },
       handler,
     );

@@ -1,5 +1,6 @@
 import type { RetryPolicy } from '../middleware/retry.middleware.js';
 import type { BusLogger } from '../logger.js';
+import type { Registry } from 'prom-client';
 
 export interface MessagingOptions {
   /** The service's name: the `source` of its events and the prefix of its consumer groups. */
@@ -14,6 +15,8 @@ export interface MessagingOptions {
   readonly handlerTimeoutMs?: number;
   readonly ackWaitMs?: number;
   readonly logger?: BusLogger;
+  /** Where handler and relay metrics are registered (served by the platform's `/metrics`). */
+  readonly metricsRegistry?: Registry;
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');

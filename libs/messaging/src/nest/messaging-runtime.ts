@@ -6,6 +6,7 @@ import { ensureStreams, topologyFor, type Topology } from '../jetstream/topology
 import { JetStreamPublisher } from '../jetstream/jetstream-publisher.js';
 import { JetStreamSubscriber } from '../jetstream/jetstream-subscriber.js';
 import { type BusLogger, silentLogger } from '../logger.js';
+import type { DependencyBreaker } from '../middleware/circuit-breaker.middleware.js';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options.js';
 
 /** Raised at start-up when NATS cannot be reached; its message says what to do. */
@@ -27,6 +28,7 @@ export class NatsUnavailableError extends Error {
 export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
   readonly topology: Topology;
   readonly logger: BusLogger;
+  private readonly breakers = new Map<string, DependencyBreaker>();
   private state?: {
     connection: NatsConnection;
     js: JetStreamClient;
@@ -91,6 +93,22 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
     return this.live.subscriber;
   }
 
+  /**
+   * Registers the circuit breaker of an outbound dependency under `name`, so handlers can declare
+   * `@OnEvent(…, { pauseWhileDown: name })`. Returns the breaker for the code that calls the dependency.
+   */
+  registerBreaker(name: string, breaker: DependencyBreaker): DependencyBreaker {
+    if (this.breakers.has(name)) throw new Error(`a breaker named "${name}" is already registered`);
+    this.breakers.set(name, breaker);
+    return breaker;
+  }
+
+  breaker(name: string): DependencyBreaker {
+    const breaker = this.breakers.get(name);
+    if (!breaker) throw new Error(`no breaker named "${name}" is registered; register it before the transport starts`);
+    return breaker;
+  }
+
   /** True when the broker answers a round trip within `timeoutMs`. */
   async isHealthy(timeoutMs = 1_000): Promise<boolean> {
     if (!this.state || this.state.connection.isClosed()) return false;
@@ -109,6 +127,7 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
 
   /** Runs last: handlers have finished (the transport closed first), so drain and close. */
   async onApplicationShutdown(): Promise<void> {
+    for (const breaker of this.breakers.values()) breaker.shutdown();
     const connection = this.state?.connection;
     this.state = undefined;
     if (connection && !connection.isClosed()) await connection.drain().catch(() => connection.close());

@@ -11,6 +11,7 @@ import { EventBus } from '../outbox/event-bus.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options.js';
 import { MessagingRuntime } from './messaging-runtime.js';
+import { registerOutboxRelayMetrics } from '../middleware/metrics.middleware.js';
 
 /** Runs the outbox relay for the lifetime of the application. */
 @Injectable()
@@ -30,7 +31,15 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.options.outbox?.enabled !== false) await this.relay.start();
+    if (this.options.outbox?.enabled === false) return;
+    if (this.options.metricsRegistry) {
+      registerOutboxRelayMetrics(this.options.metricsRegistry, {
+        pendingRows: () => this.relay.pendingRows(),
+        lagSeconds: () => this.relay.lagSeconds(),
+        publishedTotal: () => this.relay.published,
+      });
+    }
+    await this.relay.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

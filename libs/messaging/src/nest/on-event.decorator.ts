@@ -20,6 +20,14 @@ export interface OnEventOptions {
   readonly maxInFlight?: number;
   /** Where a brand-new group starts. Default `all`: a new handler catches up on history. */
   readonly deliverFrom?: 'all' | 'new';
+  /** At most this many messages per second into this handler, per replica (backpressure, not retries). */
+  readonly throttlePerSecond?: number;
+  /**
+   * The outbound dependency this handler calls, by the name its breaker was registered under
+   * (`MessagingRuntime.registerBreaker`). While that breaker is open, consumption pauses instead of
+   * burning retries into the dead letter; its half-open probe resumes it.
+   */
+  readonly pauseWhileDown?: string;
 }
 
 export interface EventHandlerSpec extends OnEventOptions {

@@ -120,6 +120,14 @@ export class OutboxRelay {
     });
   }
 
+  /** Rows committed but not yet published. */
+  async pendingRows(): Promise<number> {
+    const [{ pending }] = await this.dataSource.query(
+      `SELECT count(*)::int AS pending FROM outbox_messages WHERE published_at IS NULL`,
+    );
+    return Number(pending);
+  }
+
   /** Seconds between the oldest pending row's creation and now (0 when nothing is pending). */
   async lagSeconds(): Promise<number> {
     const [{ lag }] = await this.dataSource.query(

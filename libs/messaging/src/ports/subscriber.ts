@@ -19,6 +19,8 @@ export interface SubscriptionOptions {
   readonly orderingKey?: (headers: Record<string, string>, subject: string) => string;
   /** How long the broker waits for an ack before redelivering. */
   readonly ackWaitMs?: number;
+  /** Messages fetched ahead of the handler. Default: a small buffer (max(2 × maxInFlight, 16)). */
+  readonly prefetch?: number;
 }
 
 /**

@@ -7,6 +7,8 @@ import { JsonLogger } from '../logging/json-logger.js';
 import { JwtVerifier } from '../auth/jwt-verifier.js';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { loadKey } from '../auth/jwt-keys.js';
+import { METRICS_REGISTRY, MetricsController } from '../metrics/metrics.controller.js';
+import { createServiceRegistry } from '../metrics/service-metrics.js';
 
 export interface ServicePlatformOptions extends DatabaseModuleOptions {
   readonly serviceName: string;
@@ -16,7 +18,7 @@ export interface ServicePlatformOptions extends DatabaseModuleOptions {
 
 /**
  * Everything a service stands on, in one import: its database (created and migrated), the event
- * bus (outbox, relay, NATS), `/health`, the JSON logger, and local JWT verification.
+ * bus (outbox, relay, NATS), `/health`, `/metrics`, the JSON logger, and local JWT verification.
  */
 @Module({})
 export class ServicePlatformModule {
@@ -28,6 +30,7 @@ export class ServicePlatformModule {
       name: 'JWT_PUBLIC_KEY',
       generateIfMissing: config.NODE_ENV !== 'production',
     });
+    const registry = createServiceRegistry(options.serviceName);
     return {
       module: ServicePlatformModule,
       global: true,
@@ -40,18 +43,21 @@ export class ServicePlatformModule {
           outbox: { batchSize: config.OUTBOX_BATCH_SIZE, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS },
           ackWaitMs: config.MESSAGE_ACK_WAIT_MS,
           logger,
+          metricsRegistry: registry,
         }),
         HealthModule,
       ],
+      controllers: [MetricsController],
       providers: [
         { provide: JsonLogger, useValue: logger },
+        { provide: METRICS_REGISTRY, useValue: registry },
         {
           provide: JwtVerifier,
           useValue: new JwtVerifier({ publicKey, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
         },
         JwtAuthGuard,
       ],
-      exports: [JsonLogger, JwtVerifier, JwtAuthGuard],
+      exports: [JsonLogger, JwtVerifier, JwtAuthGuard, METRICS_REGISTRY],
     };
   }
 }

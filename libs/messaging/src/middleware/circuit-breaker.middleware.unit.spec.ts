@@ -1,0 +1,221 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { retryAfter, withMiddleware, type MessageHandler, type Outcome } from '../handler.js';
+import { isPermanentError, MalformedMessageError } from '../message.js';
+import { fakeReceivedMessage } from '../testing/fake-message.js';
+import { retry } from './retry.middleware.js';
+import {
+  createDependencyBreaker,
+  DependencyUnavailableError,
+  pauseWhileOpen,
+  type DependencyBreaker,
+} from './circuit-breaker.middleware.js';
+
+/** Two calls in the window are enough to judge; one second open before the probe. */
+const settings = { volumeThreshold: 2, resetTimeoutMs: 1_000, timeoutMs: false } as const;
+const connectionRefused = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:25'));
+/** Lets the promise callbacks queued by timers and resolutions run. */
+const flush = () => jest.advanceTimersByTimeAsync(0);
+
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+async function trip(breaker: DependencyBreaker): Promise<void> {
+  for (let i = 0; i < settings.volumeThreshold; i++) await breaker.fire(connectionRefused).catch(() => undefined);
+  expect(breaker.state).toBe('open');
+}
+
+/** Starts handling a message and records how it ends, without awaiting it. */
+function start(handler: MessageHandler, id: string) {
+  const result: { settled?: 'resolved' | 'rejected'; outcome?: Outcome | void; error?: unknown } = {};
+  void handler(fakeReceivedMessage({ id })).then(
+    (outcome) => Object.assign(result, { settled: 'resolved', outcome }),
+    (error: unknown) => Object.assign(result, { settled: 'rejected', error }),
+  );
+  return result;
+}
+
+let breaker: DependencyBreaker;
+
+beforeEach(() => {
+  jest.useFakeTimers();
+  breaker = createDependencyBreaker('smtp', settings);
+});
+
+afterEach(() => {
+  breaker.shutdown();
+  jest.useRealTimers();
+});
+
+describe('createDependencyBreaker', () => {
+  it("passes the call's result and error through while closed", async () => {
+    await expect(breaker.fire(() => Promise.resolve(42))).resolves.toBe(42);
+    const failure = new Error('421 try again later');
+    await expect(breaker.fire(() => Promise.reject(failure))).rejects.toBe(failure);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('opens once failures cross the threshold, then fails fast without calling the dependency', async () => {
+    await trip(breaker);
+    const send = jest.fn(() => Promise.resolve('sent'));
+
+    const error = await breaker.fire(send).catch((thrown: unknown) => thrown);
+
+    expect(error).toBeInstanceOf(DependencyUnavailableError);
+    expect((error as DependencyUnavailableError).dependency).toBe('smtp');
+    expect(isPermanentError(error)).toBe(false);
+    expect(send).not.toHaveBeenCalled();
+  });
+
+  it('classifies an open-breaker rejection as transient: the retry middleware schedules a redelivery', async () => {
+    await trip(breaker);
+    const policy = { maxAttempts: 5, initialIntervalMs: 500, multiplier: 2, maxIntervalMs: 30_000 };
+    const handler = withMiddleware(async () => {
+      await breaker.fire(() => Promise.resolve());
+    }, retry(policy));
+
+    await expect(handler(fakeReceivedMessage({ deliveryCount: 1 }))).resolves.toEqual(retryAfter(500));
+  });
+
+  it('does not count caller errors (permanent by default) against the dependency', async () => {
+    for (let i = 0; i < 5; i++) {
+      await expect(breaker.fire(() => Promise.reject(new MalformedMessageError('bad address')))).rejects.toThrow(
+        'bad address',
+      );
+    }
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('lets one probe through after the reset timeout; its success closes the breaker', async () => {
+    await trip(breaker);
+    await jest.advanceTimersByTimeAsync(999);
+    expect(breaker.state).toBe('open');
+    await jest.advanceTimersByTimeAsync(1);
+    expect(breaker.state).toBe('halfOpen');
+
+    await expect(breaker.fire(() => Promise.resolve('ok'))).resolves.toBe('ok');
+    expect(breaker.state).toBe('closed');
+  });
+});
+
+describe('pauseWhileOpen', () => {
+  /** A handler that sends through the breaker; each message's send is settled by the test. */
+  function sendingHandler() {
+    const pending = new Map<string, ReturnType<typeof deferred>>();
+    const sends = {
+      get(id: string) {
+        const send = pending.get(id);
+        if (!send) throw new Error(`${id} has not called the dependency`);
+        return send;
+      },
+    };
+    const handled: string[] = [];
+    const handler: MessageHandler = async (message) => {
+      handled.push(message.id);
+      const send = deferred();
+      pending.set(message.id, send);
+      await breaker.fire(() => send.promise);
+    };
+    return { handler, handled, sends };
+  }
+
+  it('calls the handler at once while the breaker is closed', async () => {
+    const inProgress = jest.fn();
+    const next = jest.fn(async () => retryAfter(10));
+    const handler = pauseWhileOpen(breaker, { keepAliveIntervalMs: 100 })(next);
+
+    await expect(handler(fakeReceivedMessage({ inProgress }))).resolves.toEqual(retryAfter(10));
+    expect(next).toHaveBeenCalledTimes(1);
+    expect(inProgress).not.toHaveBeenCalled();
+  });
+
+  it('holds messages while open, keeping their ack deadline alive instead of asking for redelivery', async () => {
+    await trip(breaker);
+    const next = jest.fn(async () => undefined);
+    const inProgress = jest.fn();
+    const handler = pauseWhileOpen(breaker, { keepAliveIntervalMs: 200 })(next);
+
+    let settled = false;
+    void handler(fakeReceivedMessage({ inProgress })).finally(() => (settled = true));
+    await jest.advanceTimersByTimeAsync(900);
+
+    expect(next).not.toHaveBeenCalled();
+    expect(settled).toBe(false);
+    expect(inProgress).toHaveBeenCalledTimes(4);
+  });
+
+  it("lets exactly one probe in on half-open, and resumes the rest once it closes the breaker", async () => {
+    await trip(breaker);
+    const { handler, handled, sends } = sendingHandler();
+    const paused = pauseWhileOpen(breaker)(handler);
+    const results = ['a', 'b', 'c'].map((id) => start(paused, id));
+
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(breaker.state).toBe('halfOpen');
+    expect(handled).toEqual(['a']);
+
+    sends.get('a').resolve();
+    await flush();
+    expect(breaker.state).toBe('closed');
+    expect(handled).toEqual(['a', 'b', 'c']);
+
+    sends.get('b').resolve();
+    sends.get('c').resolve();
+    await flush();
+    expect(results.map((r) => r.settled)).toEqual(['resolved', 'resolved', 'resolved']);
+  });
+
+  it('keeps the rest held when the probe fails, until the next half-open', async () => {
+    await trip(breaker);
+    const { handler, handled, sends } = sendingHandler();
+    const paused = pauseWhileOpen(breaker)(handler);
+    const [probe] = ['a', 'b'].map((id) => start(paused, id));
+
+    await jest.advanceTimersByTimeAsync(1_000);
+    sends.get('a').reject(new Error('connect ECONNREFUSED'));
+    await flush();
+    expect(breaker.state).toBe('open');
+    expect(probe?.settled).toBe('rejected');
+    expect(handled).toEqual(['a']);
+
+    await jest.advanceTimersByTimeAsync(999);
+    expect(handled).toEqual(['a']);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(handled).toEqual(['a', 'b']);
+  });
+
+  it('hands the probe on when the admitted message never called the dependency', async () => {
+    await trip(breaker);
+    const sent: string[] = [];
+    const paused = pauseWhileOpen(breaker)(async (message) => {
+      // The first message turns out to be a duplicate and sends nothing.
+      if (message.id === 'duplicate') return;
+      await breaker.fire(async () => void sent.push(message.id));
+    });
+    const results = ['duplicate', 'b', 'c'].map((id) => start(paused, id));
+
+    await jest.advanceTimersByTimeAsync(1_000);
+
+    expect(sent).toEqual(['b', 'c']);
+    expect(breaker.state).toBe('closed');
+    expect(results.map((r) => r.settled)).toEqual(['resolved', 'resolved', 'resolved']);
+  });
+
+  it('releases held messages on shutdown; their calls then fail fast as transient errors', async () => {
+    await trip(breaker);
+    const { handler, handled } = sendingHandler();
+    const result = start(pauseWhileOpen(breaker)(handler), 'a');
+    await flush();
+    expect(handled).toEqual([]);
+
+    breaker.shutdown();
+    await flush();
+
+    expect(handled).toEqual(['a']);
+    expect(result.settled).toBe('rejected');
+    expect(isPermanentError(result.error)).toBe(false);
+  });
+});

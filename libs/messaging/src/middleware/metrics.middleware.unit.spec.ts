@@ -1,0 +1,129 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { Counter, Registry } from 'prom-client';
+import { retryAfter, type MessageHandler } from '../handler.js';
+import { fakeReceivedMessage } from '../testing/fake-message.js';
+import { metrics, MetricNames, registerOutboxRelayMetrics } from './metrics.middleware.js';
+
+/** One sample of a metric, looked up by its labels. */
+async function sample(registry: Registry, name: string, labels: Record<string, string> = {}, metricName = name) {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) throw new Error(`metric ${name} is not registered`);
+  const { values } = await metric.get();
+  return values.find(
+    (value) =>
+      (value.metricName ?? name) === metricName &&
+      Object.entries(labels).every(([key, expected]) => String(value.labels[key]) === expected),
+  )?.value;
+}
+
+describe('metrics middleware', () => {
+  let registry: Registry;
+  let clockMs: number;
+  const now = () => clockMs;
+
+  beforeEach(() => {
+    registry = new Registry();
+    clockMs = 0;
+  });
+
+  /** A handler that takes `ms` on the injected clock, then ends as told. */
+  function handlerTaking(ms: number, ends: 'ack' | 'retry' | 'throw'): MessageHandler {
+    return async () => {
+      clockMs += ms;
+      if (ends === 'throw') throw new Error('boom');
+      return ends === 'retry' ? retryAfter(100) : undefined;
+    };
+  }
+
+  it('counts deliveries per consumer and outcome', async () => {
+    const measure = metrics({ registry, now });
+    const message = fakeReceivedMessage({ consumer: 'email-service__send-welcome-email' });
+
+    await measure(handlerTaking(0, 'ack'))(message);
+    await measure(handlerTaking(0, 'ack'))(message);
+    await measure(handlerTaking(0, 'retry'))(message);
+    await expect(measure(handlerTaking(0, 'throw'))(message)).rejects.toThrow('boom');
+
+    const consumer = 'email-service__send-welcome-email';
+    expect(await sample(registry, MetricNames.MessagesHandled, { consumer, outcome: 'ack' })).toBe(2);
+    expect(await sample(registry, MetricNames.MessagesHandled, { consumer, outcome: 'retry' })).toBe(1);
+    expect(await sample(registry, MetricNames.MessagesHandled, { consumer, outcome: 'error' })).toBe(1);
+  });
+
+  it("passes the handler's outcome and error through untouched", async () => {
+    const measure = metrics({ registry, now });
+    await expect(measure(handlerTaking(0, 'retry'))(fakeReceivedMessage())).resolves.toEqual(retryAfter(100));
+    await expect(measure(handlerTaking(0, 'throw'))(fakeReceivedMessage())).rejects.toThrow('boom');
+  });
+
+  it('times each delivery in seconds, per consumer', async () => {
+    const measure = metrics({ registry, now, buckets: [0.1, 0.5, 1] });
+    await measure(handlerTaking(250, 'ack'))(fakeReceivedMessage({ consumer: 'a' }));
+    await expect(measure(handlerTaking(750, 'throw'))(fakeReceivedMessage({ consumer: 'a' }))).rejects.toThrow();
+    await measure(handlerTaking(50, 'ack'))(fakeReceivedMessage({ consumer: 'b' }));
+
+    const name = MetricNames.HandlingSeconds;
+    expect(await sample(registry, name, { consumer: 'a' }, `${name}_sum`)).toBeCloseTo(1.0);
+    expect(await sample(registry, name, { consumer: 'a' }, `${name}_count`)).toBe(2);
+    expect(await sample(registry, name, { consumer: 'a', le: '0.5' }, `${name}_bucket`)).toBe(1);
+    expect(await sample(registry, name, { consumer: 'a', le: '1' }, `${name}_bucket`)).toBe(2);
+    expect(await sample(registry, name, { consumer: 'b' }, `${name}_count`)).toBe(1);
+  });
+
+  it('shares one set of metrics among all handlers wrapped with the same registry', async () => {
+    await metrics({ registry, now })(handlerTaking(0, 'ack'))(fakeReceivedMessage({ consumer: 'a' }));
+    await metrics({ registry, now })(handlerTaking(0, 'ack'))(fakeReceivedMessage({ consumer: 'a' }));
+    expect(await sample(registry, MetricNames.MessagesHandled, { consumer: 'a', outcome: 'ack' })).toBe(2);
+  });
+
+  it('refuses a registry where the name belongs to a metric of another type', () => {
+    new Counter({ name: MetricNames.HandlingSeconds, help: 'not a histogram', registers: [registry] });
+    expect(() => metrics({ registry })).toThrow(/another type/);
+  });
+});
+
+describe('registerOutboxRelayMetrics', () => {
+  it('reads the relay numbers at scrape time', async () => {
+    const registry = new Registry();
+    const relay = { pending: 3, lag: 1.5, published: 10 };
+    registerOutboxRelayMetrics(registry, {
+      pendingRows: async () => relay.pending,
+      lagSeconds: () => relay.lag,
+      publishedTotal: () => relay.published,
+    });
+
+    expect(await sample(registry, MetricNames.OutboxPendingRows)).toBe(3);
+    expect(await sample(registry, MetricNames.OutboxLagSeconds)).toBe(1.5);
+    expect(await sample(registry, MetricNames.OutboxPublished)).toBe(10);
+
+    Object.assign(relay, { pending: 0, lag: 0, published: 13 });
+    expect(await sample(registry, MetricNames.OutboxPendingRows)).toBe(0);
+    expect(await sample(registry, MetricNames.OutboxLagSeconds)).toBe(0);
+    expect(await sample(registry, MetricNames.OutboxPublished)).toBe(13);
+  });
+
+  it('exposes the published count as a counter and renders all three in the exposition format', async () => {
+    const registry = new Registry();
+    registerOutboxRelayMetrics(registry, { pendingRows: () => 2, lagSeconds: () => 0.25, publishedTotal: () => 7 });
+
+    const text = await registry.metrics();
+
+    expect(text).toContain(`# TYPE ${MetricNames.OutboxPublished} counter`);
+    expect(text).toContain(`# TYPE ${MetricNames.OutboxPendingRows} gauge`);
+    expect(text).toMatch(new RegExp(`^${MetricNames.OutboxPendingRows} 2$`, 'm'));
+    expect(text).toMatch(new RegExp(`^${MetricNames.OutboxLagSeconds} 0.25$`, 'm'));
+    expect(text).toMatch(new RegExp(`^${MetricNames.OutboxPublished} 7$`, 'm'));
+  });
+
+  it('reports NaN for a failing source instead of failing the whole scrape', async () => {
+    const registry = new Registry();
+    registerOutboxRelayMetrics(registry, {
+      pendingRows: () => Promise.reject(new Error('database is down')),
+      lagSeconds: () => 4,
+      publishedTotal: () => 1,
+    });
+
+    expect(await sample(registry, MetricNames.OutboxPendingRows)).toBeNaN();
+    expect(await sample(registry, MetricNames.OutboxLagSeconds)).toBe(4);
+  });
+});

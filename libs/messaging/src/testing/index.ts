@@ -1,0 +1,4 @@
+// Test helpers for adapters and services. Imported as '@eventshop/messaging/testing'; only test
+// code may depend on it (it registers Jest tests).
+export * from './pubsub-conformance.js';
+export * from '../memory/in-memory-pubsub.js';
