@@ -6,8 +6,25 @@ import type { DataSource, EntityManager } from 'typeorm';
  */
 export const inbox = {
   /**
-   * Claims `eventId` for `handler` inside `transaction`. Returns false when it was already
-   * processed. A concurrent claim of the same id waits for the first transaction and then gets false.
+   * Serialises work on one (handler, event id) until the transaction ends, so a redelivery racing
+   * a slow first attempt waits for it instead of running alongside. Takes no transaction id.
+   */
+  async lock(transaction: EntityManager, handler: string, eventId: string): Promise<void> {
+    await transaction.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${handler}:${eventId}`]);
+  },
+
+  /** Whether `handler` has already processed `eventId` (committed). */
+  async seen(transaction: EntityManager, handler: string, eventId: string): Promise<boolean> {
+    const rows: unknown[] = await transaction.query(
+      `SELECT 1 FROM inbox_messages WHERE handler = $1 AND event_id = $2`,
+      [handler, eventId],
+    );
+    return rows.length > 0;
+  },
+
+  /**
+   * Records `eventId` as processed by `handler` inside `transaction`. Returns false when it already
+   * was. A concurrent claim of the same id waits for the first transaction and then gets false.
    */
   async claim(transaction: EntityManager, handler: string, eventId: string): Promise<boolean> {
     const rows: unknown[] = await transaction.query(
@@ -23,10 +40,9 @@ export type ProcessOnceResult<T> = { processed: true; result: T } | { processed:
 /**
  * Runs `work` at most once per (handler, event id), in one transaction with the inbox record.
  *
- * An advisory lock on the pair serialises concurrent deliveries of the same event (a redelivery
- * racing a slow first attempt); the inbox row is written last, after `work`, so the transaction
- * takes a transaction id only at the very end. That matters when `work` talks to the outside world
- * (SMTP): a long-running writer would hold back every outbox relay sharing this PostgreSQL server.
+ * The advisory lock serialises concurrent deliveries of the same event; the inbox row is written
+ * last, after `work`, so a transaction whose work is reads only takes a transaction id at the very
+ * end (a long-running writer would hold back every outbox relay sharing this PostgreSQL server).
  * If `work` throws, nothing is recorded and a redelivery runs it again.
  */
 export async function processOnce<T>(
@@ -36,12 +52,8 @@ export async function processOnce<T>(
   work: (transaction: EntityManager) => Promise<T>,
 ): Promise<ProcessOnceResult<T>> {
   return dataSource.transaction(async (transaction) => {
-    await transaction.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${handler}:${eventId}`]);
-    const seen: unknown[] = await transaction.query(
-      `SELECT 1 FROM inbox_messages WHERE handler = $1 AND event_id = $2`,
-      [handler, eventId],
-    );
-    if (seen.length > 0) return { processed: false };
+    await inbox.lock(transaction, handler, eventId);
+    if (await inbox.seen(transaction, handler, eventId)) return { processed: false };
     const result = await work(transaction);
     if (!(await inbox.claim(transaction, handler, eventId))) {
       // Cannot happen while everyone takes the lock; roll back rather than apply twice.

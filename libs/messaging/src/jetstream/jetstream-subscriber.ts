@@ -86,7 +86,12 @@ class JetStreamSubscription implements Subscription {
       }
       // Every slot is busy, so this waits; we never hold more than maxInFlight messages. The message
       // is ours already: keep its ack deadline alive meanwhile (a paused handler may take long).
-      const keepAlive = setInterval(() => msg.working(), this.keepAliveIntervalMs);
+      const keepAlive = setInterval(() => {
+        if (!this.closing) return msg.working();
+        // Closing while still waiting (a handler hangs): hand the message back rather than hold it.
+        clearInterval(keepAlive);
+        msg.nak();
+      }, this.keepAliveIntervalMs);
       try {
         await this.lanes.run(key, task);
       } finally {
