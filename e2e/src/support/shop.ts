@@ -61,8 +61,12 @@ export async function startShop(services: string[], options: { serviceEnv?: Reco
   return {
     system,
     namespace,
-    url: (service) => system.services[service]!.url,
-    mailApi: system.mail!.apiUrl,
+    url: (service) => {
+      const running = system.services[service];
+      if (!running) throw new Error(`${service} is not part of this shop`);
+      return running.url;
+    },
+    mailApi: `http://127.0.0.1:${mail.webPort}/api`,
     async stop() {
       await system.stop();
       await dropDatabases(databaseSuffix);

@@ -63,7 +63,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     const { options, topology, logger } = this.runtime;
     const invoke: MessageHandler = async (message) => {
       const body = decodeJson(message.payload);
-      const contract = spec.contracts.length === 1 ? spec.contracts[0]! : contractOf(spec, body);
+      const contract = spec.contracts.length === 1 ? spec.contracts[0] : contractOf(spec, body);
       if (!contract) return; // An event this handler does not follow: ack and move on.
       const envelope = contract.parse(body);
       const result = await nestHandler(envelope, new JetStreamContext([message]));

@@ -37,7 +37,8 @@ export interface EventHandlerSpec extends OnEventOptions {
 
 /** The subject a spec listens on: the contract's own, or every event when it follows several. */
 export function subjectOf(spec: EventHandlerSpec): string {
-  return spec.contracts.length === 1 ? spec.contracts[0]!.subject : 'events.>';
+  const [only, ...others] = spec.contracts;
+  return only && others.length === 0 ? only.subject : 'events.>';
 }
 
 /**
@@ -70,7 +71,7 @@ export function OnEvent(contract: EventContract | readonly EventContract[], opti
   if (contracts.length === 0) throw new Error(`@OnEvent(${options.handler}) needs at least one contract`);
   const spec: EventHandlerSpec = { contracts, ...options };
   // Nest keys handlers by pattern; the handler name keeps several multi-event handlers apart.
-  const pattern = contracts.length === 1 ? contracts[0]!.subject : `${subjectOf(spec)}#${options.handler}`;
+  const pattern = contracts.length === 1 ? subjectOf(spec) : `${subjectOf(spec)}#${options.handler}`;
   return applyDecorators(
     EventPattern(pattern, JETSTREAM_TRANSPORT, { eventshop: spec }) as MethodDecorator,
     UseFilters(new RethrowToTransport()),

@@ -104,7 +104,7 @@ export class OutboxRelay {
           }),
         ),
       );
-      const publishedIds = rows.filter((_, i) => results[i]!.status === 'fulfilled').map((row) => row.id);
+      const publishedIds = rows.filter((_, i) => results[i]?.status === 'fulfilled').map((row) => row.id);
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) {
         this.logger.warn('outbox publish failed; rows stay pending', {
