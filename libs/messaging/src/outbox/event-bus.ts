@@ -35,16 +35,7 @@ export class EventBus {
       source: this.source,
       aggregateId: options.aggregateId,
     });
-    const headers: Record<string, string> = {
-      ...context?.trace,
-      [Headers.CorrelationId]: envelope.correlationId,
-      [Headers.EventType]: envelope.type,
-      [Headers.EventVersion]: String(envelope.version),
-      [Headers.AggregateId]: envelope.aggregateId,
-      [Headers.Source]: envelope.source,
-      [Headers.ContentType]: 'application/json',
-    };
-    if (envelope.causationId) headers[Headers.CausationId] = envelope.causationId;
+    const headers = eventHeaders(envelope, context?.trace);
     await transaction.query(
       `INSERT INTO outbox_messages (event_id, subject, aggregate_id, payload, headers) VALUES ($1, $2, $3, $4, $5)`,
       [
@@ -57,4 +48,22 @@ export class EventBus {
     );
     return envelope as EventEnvelope<z.output<C['schema']>>;
   }
+}
+
+/**
+ * The headers every event message carries: correlation and causation, type and version, aggregate,
+ * source, content type, and the W3C trace context. `Nats-Msg-Id` is added by whoever publishes.
+ */
+export function eventHeaders(envelope: EventEnvelope, trace: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const headers: Record<string, string> = {
+    ...trace,
+    [Headers.CorrelationId]: envelope.correlationId,
+    [Headers.EventType]: envelope.type,
+    [Headers.EventVersion]: String(envelope.version),
+    [Headers.AggregateId]: envelope.aggregateId,
+    [Headers.Source]: envelope.source,
+    [Headers.ContentType]: 'application/json',
+  };
+  if (envelope.causationId) headers[Headers.CausationId] = envelope.causationId;
+  return headers;
 }

@@ -2,3 +2,6 @@
 // code may depend on it (it registers Jest tests).
 export * from './pubsub-conformance.js';
 export * from '../memory/in-memory-pubsub.js';
+export * from './fake-message.js';
+export * from './test-infrastructure.js';
+export * from './publish-event.js';
