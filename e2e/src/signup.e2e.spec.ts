@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { caughtMails, eventually, mailsTo, startShop, storedEvents, uniqueEmail, type Shop } from './support/shop.js';
+import { randomUUID } from 'node:crypto';
+import { UserSignedUpV1 } from '@eventshop/contracts';
+import { caughtMails, deadLetters, eventually, mailsTo, publishRaw, startShop, storedEvents, uniqueEmail, type Shop } from './support/shop.js';
 
 describe('sign up over REST → welcome email (user-service + email-service)', () => {
   let shop: Shop;
@@ -129,5 +131,31 @@ describe('sign up over REST → welcome email (user-service + email-service)', (
       expect(everything).not.toMatch(/\$2[aby]\$\d\d\$/);
       expect(everything).not.toMatch(/password/i);
     }
+  });
+
+  it('a bad event goes to the dead letter with the reason, and the stream keeps flowing', async () => {
+    // A UserSignedUp that breaks its contract (no email, an unknown field), and one that is not JSON.
+    const valid = UserSignedUpV1.create(
+      { userId: randomUUID(), email: 'x@example.com', name: 'X', newsletterOptIn: false, occurredAt: new Date().toISOString() },
+      { correlationId: 'bad-event', source: 'user-service', aggregateId: 'x' },
+    );
+    const broken = { ...valid, data: { ...valid.data, email: undefined, apiKey: 'k' } };
+    await publishRaw(shop.namespace, UserSignedUpV1.subject, JSON.stringify(broken), broken.id);
+    await publishRaw(shop.namespace, UserSignedUpV1.subject, '{not json', randomUUID());
+
+    const parked = await eventually(async () => {
+      const all = (await deadLetters(shop.namespace)).filter((d) => d.consumer === 'email-service__send-welcome-email');
+      return all.length >= 2 ? all : undefined;
+    }, 20_000, 'two dead letters');
+    const reasons = parked.map((d) => d.reason).join('\n');
+    expect(reasons).toMatch(/ContractViolationError: UserSignedUp v1 violates its contract: .*data\.email/);
+    expect(reasons).toMatch(/apiKey/);
+    expect(reasons).toMatch(/MalformedMessageError: payload is not valid JSON/);
+    expect(parked.every((d) => d.originalSubject === `${shop.namespace}.events.user.user-signed-up.v1` && d.deliveryCount === 1)).toBe(true);
+
+    // Parked at once (permanent errors are not retried), and the next good sign-up still gets its mail.
+    const email = uniqueEmail('after-bad');
+    await users.post('/users').send({ email, password: 'correct horse', name: 'Next' }).expect(201);
+    await eventually(async () => (mailsTo(await caughtMails(shop.mailApi), email).length === 1 ? true : undefined), 20_000, 'the next welcome email');
   });
 });

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { topologyFor } from '@eventshop/messaging';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { DeadLetterAdmin, namespacedSubject, topologyFor, type DeadLetter } from '@eventshop/messaging';
 import { freePort, startSystem, type RunningSystem } from '@eventshop/dev-runner';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
@@ -23,7 +23,10 @@ export interface Shop {
  * free ports, their own databases (suffixed) and their own NATS namespace (streams and subjects).
  * `stop()` stops them and deletes the databases and streams.
  */
-export async function startShop(services: string[], options: { serviceEnv?: Record<string, Record<string, string>> } = {}): Promise<Shop> {
+export async function startShop(
+  services: string[],
+  options: { env?: Record<string, string>; serviceEnv?: Record<string, Record<string, string>> } = {},
+): Promise<Shop> {
   const namespace = `e2e${randomUUID().replace(/-/g, '').slice(0, 10)}`;
   const databaseSuffix = `_${namespace}`;
   const ports = Object.fromEntries(await Promise.all(services.map(async (name) => [name, await freePort()] as const)));
@@ -47,6 +50,7 @@ export async function startShop(services: string[], options: { serviceEnv?: Reco
       MESSAGE_ACK_WAIT_MS: '3000',
       // After an SMTP outage, probe again soon.
       SMTP_BREAKER_RESET_MS: '1000',
+      ...options.env,
     },
     serviceEnv: {
       ...options.serviceEnv,
@@ -160,6 +164,27 @@ export async function consumerDrained(namespace: string, consumer: string): Prom
     const jsm = await jetstreamManager(connection);
     const info = await jsm.consumers.info(topologyFor(namespace).eventsStream, consumer);
     return info.num_pending === 0 && info.num_ack_pending === 0;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The dead letters of a namespace, through the same admin the `npm run dlq` CLI uses. */
+export async function deadLetters(namespace: string): Promise<DeadLetter[]> {
+  const connection = await connect({ servers: NATS_URL });
+  try {
+    const admin = new DeadLetterAdmin(await jetstreamManager(connection), jetstream(connection), topologyFor(namespace));
+    return (await admin.list({ limit: 1000 })).deadLetters;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Publishes raw bytes on a namespaced event subject, as a misbehaving publisher would. */
+export async function publishRaw(namespace: string, contractSubject: string, payload: string, messageId: string): Promise<void> {
+  const connection = await connect({ servers: NATS_URL });
+  try {
+    await jetstream(connection).publish(namespacedSubject(topologyFor(namespace), contractSubject), payload, { msgID: messageId });
   } finally {
     await connection.close();
   }
