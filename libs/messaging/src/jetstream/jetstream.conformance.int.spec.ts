@@ -117,6 +117,8 @@ async function openClient(url: string, topology: Topology, context: PubSubTestCo
 /** A nats-server of our own, on a free port with a temporary store directory. */
 class PrivateNatsServer {
   private process?: ChildProcess;
+  /** Restarts and the final stop run one at a time: overlapping ones would fight over the port. */
+  private lifecycle = Promise.resolve();
 
   private constructor(
     private readonly binary: string,
@@ -139,14 +141,24 @@ class PrivateNatsServer {
    * purpose: a SIGKILL can drop the last writes the server had already acked (it does not fsync
    * each one unless configured to), which would test NATS's storage settings, not our adapter.
    */
-  async restart(): Promise<void> {
-    await this.halt();
-    await this.launch();
+  restart(): Promise<void> {
+    return this.serially(async () => {
+      await this.halt();
+      await this.launch();
+    });
   }
 
-  async stop(): Promise<void> {
-    await this.halt();
-    await rm(this.storeDir, { recursive: true, force: true });
+  stop(): Promise<void> {
+    return this.serially(async () => {
+      await this.halt();
+      await rm(this.storeDir, { recursive: true, force: true });
+    });
+  }
+
+  private serially(step: () => Promise<void>): Promise<void> {
+    const run = this.lifecycle.then(step);
+    this.lifecycle = run.catch(() => undefined);
+    return run;
   }
 
   private launch(): Promise<void> {

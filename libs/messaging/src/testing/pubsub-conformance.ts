@@ -593,16 +593,17 @@ export function runPubSubConformance(
         const got = new Deliveries();
         await t.subscribe(t.broker.subscriber, { group: 'survivor', subject, maxInFlight: 8, ackWaitMs }, got.handler());
 
-        // Restart the broker twice while publishing and consuming are in full swing.
+        // Restart the broker twice while publishing and consuming are in full swing. Chained, so
+        // that two restart points hit close together still make two restarts, one after the other.
         const restartAt = new Set([Math.floor(count / 3), Math.floor(count / 2)]);
-        const restarts: Array<Promise<void>> = [];
+        let restarts = Promise.resolve();
         let started = 0;
         const publishRetrying = async (message: OutgoingMessage) => {
-          if (restartAt.has(started++)) restarts.push(t.restartBroker());
+          if (restartAt.has(started++)) restarts = restarts.then(() => t.restartBroker());
           await publishWithRetry(t.broker.publisher, message, patience);
         };
         await runConcurrently(messages, 20, publishRetrying);
-        await Promise.all(restarts);
+        await restarts;
         await got.untilAll(messages, patience);
       },
       { restartable: true },
