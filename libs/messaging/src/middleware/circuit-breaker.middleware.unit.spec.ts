@@ -104,7 +104,7 @@ describe('createDependencyBreaker', () => {
 describe('pauseWhileOpen', () => {
   /** A handler that sends through the breaker; each message's send is settled by the test. */
   function sendingHandler() {
-    const pending = new Map<string, ReturnType<typeof deferred>>();
+    const pending = new Map<string, ReturnType<typeof deferred<void>>>();
     const sends = {
       get(id: string) {
         const send = pending.get(id);

@@ -11,7 +11,7 @@ async function sample(registry: Registry, name: string, labels: Record<string, s
   const { values } = await metric.get();
   return values.find(
     (value) =>
-      (value.metricName ?? name) === metricName &&
+      ((value as { metricName?: string }).metricName ?? name) === metricName &&
       Object.entries(labels).every(([key, expected]) => String(value.labels[key]) === expected),
   )?.value;
 }

@@ -8,8 +8,12 @@ import { keepAliveWhile, throttle, TokenBucket } from './throttle.middleware.js'
 const flush = () => jest.advanceTimersByTimeAsync(0);
 
 describe('TokenBucket', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   function startTaking(bucket: TokenBucket, count: number): number[] {
     const served: number[] = [];
@@ -65,8 +69,12 @@ describe('TokenBucket', () => {
 });
 
 describe('throttle middleware', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   function recordingHandler(): { handler: MessageHandler; handled: string[] } {
     const handled: string[] = [];
@@ -140,8 +148,12 @@ describe('throttle middleware', () => {
 });
 
 describe('keepAliveWhile', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('survives a transport whose heartbeat throws (a closing connection)', async () => {
     const message: ReceivedMessage = fakeReceivedMessage({
