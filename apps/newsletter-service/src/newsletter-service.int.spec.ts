@@ -8,26 +8,17 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { type EventContract, type EventEnvelope, NewsletterSubscribedV1, UserSignedUpV1 } from '@eventshop/contracts';
-import {
-  consumerGroupName,
-  encodeJson,
-  Headers,
-  JetStreamPublisher,
-  namespacedSubject,
-  topologyFor,
-  type Topology,
-} from '@eventshop/messaging';
+import { consumerGroupName, Headers, JetStreamPublisher, namespacedSubject, topologyFor, type Topology } from '@eventshop/messaging';
+import { eventually, publishEvent, TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
 import { dropDatabase, JsonLogger, LinkSigner, startService, UNSUBSCRIBE_PURPOSE } from '@eventshop/platform';
 import { loadNewsletterServiceConfig, manifest } from './config.js';
 import { NewsletterServiceModule } from './newsletter-service.module.js';
 import { SUBSCRIBE_OPTED_IN_USERS } from './subscribe-opted-in-users/subscribe-opted-in-users.event.controller.js';
 
-const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const LINK_SECRET = 'int-test-newsletter-link-secret';
 const TEST_TIMEOUT_MS = 30_000;
-
-const uniqueName = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+/** Failure bound for waiting on the service's own consumers and relay (well inside a test's timeout). */
+const PATIENCE_MS = 15_000;
 
 /** The test plays user-service: it holds the signing key, the service under test gets the public one. */
 const keys = generateKeyPairSync('rsa', {
@@ -42,17 +33,6 @@ const tokenFor = (userId: string, privateKey = keys.privateKey) =>
 const linkSigner = new LinkSigner(LINK_SECRET);
 const unsubscribeUrl = (userId: string, signature = linkSigner.sign(UNSUBSCRIBE_PURPOSE, userId)) =>
   `/subscriptions/unsubscribe?user=${userId}&sig=${encodeURIComponent(signature)}`;
-
-/** Polls `probe` until it returns something other than undefined; the bound is a failure, not a wait. */
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', () => {
   const namespace = uniqueName('newsletter');
@@ -69,8 +49,8 @@ describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', ()
     const config = {
       ...loadNewsletterServiceConfig({
         NODE_ENV: 'test',
-        POSTGRES_URL,
-        NATS_URL,
+        POSTGRES_URL: TEST_POSTGRES_URL,
+        NATS_URL: TEST_NATS_URL,
         NATS_NAMESPACE: namespace,
         DATABASE_NAME: databaseName,
         JWT_PUBLIC_KEY: keys.publicKey,
@@ -86,14 +66,14 @@ describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', ()
     app = await startService({ module: NewsletterServiceModule.register(config, logger), config, logger, consumesEvents: true });
     http = request(app.getHttpServer());
     dataSource = app.get(DataSource);
-    nats = await connect({ servers: NATS_URL });
+    nats = await connect({ servers: TEST_NATS_URL });
     jsm = await jetstreamManager(nats);
     publisher = new JetStreamPublisher(jetstream(nats));
   }, 60_000);
 
   afterAll(async () => {
     await app?.close();
-    await dropDatabase(POSTGRES_URL, databaseName);
+    await dropDatabase(TEST_POSTGRES_URL, databaseName);
     if (jsm) {
       await jsm.streams.delete(topology.eventsStream).catch(() => undefined);
       await jsm.streams.delete(topology.deadLetterStream).catch(() => undefined);
@@ -112,20 +92,7 @@ describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', ()
    * id: another one than the event id gets a second copy of the same event past JetStream's
    * duplicate window, as a republish after that window would.
    */
-  const publishSignUp = (event: UserSignedUpV1, messageId = event.id) =>
-    publisher.publish({
-      id: messageId,
-      subject: namespacedSubject(topology, UserSignedUpV1.subject),
-      payload: encodeJson(event),
-      headers: {
-        [Headers.CorrelationId]: event.correlationId,
-        [Headers.EventType]: event.type,
-        [Headers.EventVersion]: String(event.version),
-        [Headers.AggregateId]: event.aggregateId,
-        [Headers.Source]: event.source,
-        [Headers.ContentType]: 'application/json',
-      },
-    });
+  const publishSignUp = (event: UserSignedUpV1, messageId = event.id) => publishEvent(publisher, topology, event, { messageId });
 
   /** True once the sign-up consumer group has been handed every published sign-up and acked it. */
   const signUpsHandled = async () => {
@@ -143,7 +110,11 @@ describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', ()
   const subscribedUser = async () => {
     const event = signUp(true);
     await publishSignUp(event);
-    await eventually(async () => ((await statusOf(event.data.userId)).subscribed ? true : undefined), 'the sign-up to subscribe the user');
+    await eventually(
+      async () => ((await statusOf(event.data.userId)).subscribed ? true : undefined),
+      PATIENCE_MS,
+      'the sign-up to subscribe the user',
+    );
     return event.data.userId;
   };
 
@@ -188,9 +159,9 @@ describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', ()
     await publishSignUp(event);
     await publishSignUp(event, `${event.id}-republished`);
     expect(await onStream(UserSignedUpV1, event.data.userId)).toHaveLength(2);
-    await eventually(signUpsHandled, 'both copies of the sign-up to be handled');
+    await eventually(signUpsHandled, PATIENCE_MS, 'both copies of the sign-up to be handled');
     // Both copies are handled; once the relay has published everything, a second event would show.
-    await eventually(outboxRelayed, 'the outbox to be relayed');
+    await eventually(outboxRelayed, PATIENCE_MS, 'the outbox to be relayed');
 
     const published = await onStream(NewsletterSubscribedV1, event.data.userId);
     expect(published).toHaveLength(1);
@@ -210,7 +181,7 @@ describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', ()
   it('does not subscribe, nor keep, a user who opted out', async () => {
     const event = signUp(false);
     await publishSignUp(event);
-    await eventually(signUpsHandled, 'the sign-up to be handled');
+    await eventually(signUpsHandled, PATIENCE_MS, 'the sign-up to be handled');
 
     expect(await statusOf(event.data.userId)).toEqual({ subscribed: false, since: null });
     expect(await announced(event.data.userId)).toEqual([]);
@@ -342,7 +313,7 @@ describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', ()
     expect(left.body).toEqual({ subscribed: false, since: expect.any(String) });
 
     await publishSignUp(event);
-    await eventually(signUpsHandled, 'the sign-up to be handled');
+    await eventually(signUpsHandled, PATIENCE_MS, 'the sign-up to be handled');
 
     expect(await statusOf(userId)).toEqual(left.body);
     expect(await announced(userId)).toEqual([]);

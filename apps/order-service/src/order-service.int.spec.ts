@@ -8,7 +8,8 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { type EventEnvelope, UserSignedUpV1 } from '@eventshop/contracts';
-import { encodeJson, Headers, JetStreamPublisher, namespacedSubject, topologyFor } from '@eventshop/messaging';
+import { JetStreamPublisher, topologyFor } from '@eventshop/messaging';
+import { eventually, publishEvent, TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
 import { dropDatabase, JsonLogger, startService } from '@eventshop/platform';
 import { loadOrderServiceConfig, manifest } from './config.js';
 import { OrderServiceModule } from './order-service.module.js';
@@ -20,11 +21,8 @@ import type { OrderView } from './orders/domain/order.js';
  * on the namespace's events stream. Tokens are signed with a key pair made for this run.
  */
 
-const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
-const database = `order_service_it_${suffix}`;
-const namespace = `orderit${suffix}`;
+const database = uniqueName('order_service_it');
+const namespace = uniqueName('orderit');
 const topology = topologyFor(namespace);
 const keys = generateKeyPairSync('rsa', {
   modulusLength: 2048,
@@ -36,8 +34,8 @@ const config = {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'error',
-    POSTGRES_URL,
-    NATS_URL,
+    POSTGRES_URL: TEST_POSTGRES_URL,
+    NATS_URL: TEST_NATS_URL,
     DATABASE_NAME: database,
     NATS_NAMESPACE: namespace,
     JWT_PUBLIC_KEY: keys.publicKey,
@@ -67,18 +65,10 @@ const tokenFor = (userId: string) =>
 const bearer = (userId: string) => ({ Authorization: `Bearer ${tokenFor(userId)}` });
 
 /**
- * Polls `probe` until it returns a value other than undefined. The effects waited for happen in the
- * service's own time (a consumer, the outbox relay); the timeout is a failure bound, not a delay.
+ * Failure bound for the effects waited for: they happen in the service's own time (a consumer, the
+ * outbox relay). Not a delay.
  */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const PATIENCE_MS = 15_000;
 
 /** Publishes a `UserSignedUp` exactly as user-service's outbox relay would, and waits until order-service has recorded it. */
 async function signUp(userId: string): Promise<void> {
@@ -86,23 +76,15 @@ async function signUp(userId: string): Promise<void> {
     { userId, email: `${userId}@example.com`, name: 'Ann Example', newsletterOptIn: false, occurredAt: new Date().toISOString() },
     { correlationId: `sign-up-${userId}`, source: 'user-service', aggregateId: userId },
   );
-  await publisher.publish({
-    id: event.id,
-    subject: namespacedSubject(topology, UserSignedUpV1.subject),
-    payload: encodeJson(event),
-    headers: {
-      [Headers.CorrelationId]: event.correlationId,
-      [Headers.EventType]: event.type,
-      [Headers.EventVersion]: String(event.version),
-      [Headers.AggregateId]: event.aggregateId,
-      [Headers.Source]: event.source,
-      [Headers.ContentType]: 'application/json',
+  await publishEvent(publisher, topology, event);
+  await eventually(
+    async () => {
+      const rows: unknown[] = await db.query(`SELECT 1 FROM customers WHERE user_id = $1`, [userId]);
+      return rows.length > 0 ? true : undefined;
     },
-  });
-  await eventually(`customer ${userId} in order-service's replica`, async () => {
-    const rows: unknown[] = await db.query(`SELECT 1 FROM customers WHERE user_id = $1`, [userId]);
-    return rows.length > 0 ? true : undefined;
-  });
+    PATIENCE_MS,
+    `customer ${userId} in order-service's replica`,
+  );
 }
 
 async function placeOrder(userId: string, items: object[] = [line], correlationId?: string) {
@@ -135,10 +117,14 @@ async function whileHoldingVersion<T>(orderId: string, version: number, work: ()
 
 /** Waits until the outbox relay has published every committed event, then returns the order's events on the stream. */
 async function eventsOnTheStreamFor(orderId: string): Promise<Array<{ envelope: EventEnvelope<Record<string, unknown>>; headers: Record<string, string> }>> {
-  await eventually('the outbox to be drained', async () => {
-    const [{ pending }] = await db.query(`SELECT count(*)::int AS pending FROM outbox_messages WHERE published_at IS NULL`);
-    return pending === 0 ? true : undefined;
-  });
+  await eventually(
+    async () => {
+      const [{ pending }] = await db.query(`SELECT count(*)::int AS pending FROM outbox_messages WHERE published_at IS NULL`);
+      return pending === 0 ? true : undefined;
+    },
+    PATIENCE_MS,
+    'the outbox to be drained',
+  );
   const { state } = await jsm.streams.info(topology.eventsStream);
   const found = [];
   for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
@@ -157,7 +143,7 @@ describe('order-service (in-process, real PostgreSQL + NATS JetStream)', () => {
     const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
     app = await startService({ module: OrderServiceModule.register(config, logger), config, logger, consumesEvents: true });
     db = app.get(DataSource);
-    nats = await connect({ servers: NATS_URL });
+    nats = await connect({ servers: TEST_NATS_URL });
     jsm = await jetstreamManager(nats);
     publisher = new JetStreamPublisher(jetstream(nats));
   }, 60_000);
@@ -169,7 +155,7 @@ describe('order-service (in-process, real PostgreSQL + NATS JetStream)', () => {
       await jsm.streams.delete(topology.deadLetterStream).catch(() => undefined);
       await nats.drain();
     }
-    await dropDatabase(POSTGRES_URL, database);
+    await dropDatabase(TEST_POSTGRES_URL, database);
   }, 60_000);
 
   it('answers /health, and 401 on every order route without a valid token', async () => {
@@ -316,12 +302,16 @@ describe('order-service (in-process, real PostgreSQL + NATS JetStream)', () => {
     const cancel = () => http().post(`/orders/${order.id}/cancel`).set(bearer(ann)).then((response) => response);
     const { racing } = await whileHoldingVersion(order.id, 2, async () => {
       const both = Promise.all([cancel(), cancel()]);
-      await eventually('both cancels to wait for version 2', async () => {
-        const [{ waiting }] = await db.query(
-          `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        );
-        return waiting >= 2 ? true : undefined;
-      });
+      await eventually(
+        async () => {
+          const [{ waiting }] = await db.query(
+            `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return waiting >= 2 ? true : undefined;
+        },
+        PATIENCE_MS,
+        'both cancels to wait for version 2',
+      );
       return { racing: both };
     });
     const responses = await racing;

@@ -4,9 +4,10 @@ import request from 'supertest';
 import pg from 'pg';
 import { OrderPlacedV1, UserSignedUpV1 } from '@eventshop/contracts';
 import { DataSource } from 'typeorm';
+import { eventually } from '@eventshop/messaging/testing';
 import { databaseUrl, JsonLogger } from '@eventshop/platform';
 import { at, envelope, seededRandom, shuffledWithDuplicates, userHistory } from './testing/history.fixture.js';
-import { eventually, type RunningReadModel, startReadModelService, TEST_ADMIN_TOKEN } from './testing/service.fixture.js';
+import { type RunningReadModel, startReadModelService, TEST_ADMIN_TOKEN } from './testing/service.fixture.js';
 import { ReadModelClient, ReadModelQueryError } from './request-reply/read-model.client.js';
 import { ADMIN_TOKEN_HEADER } from './http/admin-credentials.js';
 import { LIVE_SCHEMA } from './read-model/infrastructure/projection-tables.js';
@@ -28,7 +29,7 @@ describe('read-model-service (in-process; real PostgreSQL and NATS JetStream)', 
     orders: (await get(`/users/${userId}/orders`, userId).expect(200)).body,
     timeline: (await get(`/users/${userId}/timeline`, userId).expect(200)).body,
   });
-  const drained = () => eventually(async () => ((await service.consumerDrained()) ? true : undefined), 'the projection consumer to drain');
+  const drained = () => eventually(async () => ((await service.consumerDrained()) ? true : undefined), 20_000, 'the projection consumer to drain');
 
   beforeAll(async () => {
     service = await startReadModelService();

@@ -4,11 +4,10 @@ import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { DeadLetterAdmin, namespacedSubject, topologyFor, type DeadLetter } from '@eventshop/messaging';
+import { TEST_NATS_URL as NATS_URL, TEST_POSTGRES_URL as POSTGRES_URL } from '@eventshop/messaging/testing';
 import { freePort, startSystem, type RunningSystem } from '@eventshop/dev-runner';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
-const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
-const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 export interface Shop {
   readonly system: RunningSystem;
@@ -125,19 +124,8 @@ export async function storedEvents(namespace: string): Promise<Array<{ subject: 
   }
 }
 
-/**
- * Polls `probe` until it returns a value other than undefined. Used for effects that happen in
- * another process (a mail arriving in the catcher); the timeout is a failure bound, not a wait.
- */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polls until a probe has an answer: the specs wait with it for effects in other processes (a mail in the catcher). */
+export { eventually } from '@eventshop/messaging/testing';
 
 export interface CaughtMail {
   subject: string;

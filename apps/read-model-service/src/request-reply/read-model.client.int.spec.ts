@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { TEST_NATS_URL, uniqueName } from '../testing/service.fixture.js';
+import { TEST_NATS_URL, uniqueName } from '@eventshop/messaging/testing';
 import { ReadModelClient, ReadModelUnavailableError } from './read-model.client.js';
 import { querySubject } from './read-model.rpc-api.js';
 

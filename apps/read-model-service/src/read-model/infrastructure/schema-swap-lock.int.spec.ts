@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { createReadModelDatabase, eventually } from '../../testing/service.fixture.js';
+import { eventually } from '@eventshop/messaging/testing';
+import { createReadModelDatabase } from '../../testing/service.fixture.js';
 import { createProjectionTables, LIVE_SCHEMA, REBUILD_SCHEMA, RETIRED_SCHEMA } from './projection-tables.js';
 import { excludeLiveProjection, holdOffSchemaSwap } from './schema-swap-lock.js';
 
@@ -49,7 +50,7 @@ describe('schema swap lock (real PostgreSQL)', () => {
     const swap = await transaction();
     let swapHasLock = false;
     const swapLocked = excludeLiveProjection(swap).then(() => (swapHasLock = true));
-    await eventually(async () => ((await blockedBackends()) === 1 ? true : undefined), 'the swap to wait for the live transaction');
+    await eventually(async () => ((await blockedBackends()) === 1 ? true : undefined), 20_000, 'the swap to wait for the live transaction');
     expect(swapHasLock).toBe(false);
 
     await live.commitTransaction();
@@ -60,7 +61,11 @@ describe('schema swap lock (real PostgreSQL)', () => {
     const nextLiveWrote = holdOffSchemaSwap(nextLive).then(() =>
       nextLive.query(`INSERT INTO ${LIVE_SCHEMA}.users (user_id) VALUES ($1)`, [userInNewGeneration]),
     );
-    await eventually(async () => ((await blockedBackends()) === 1 ? true : undefined), 'the next live transaction to wait for the swap');
+    await eventually(
+      async () => ((await blockedBackends()) === 1 ? true : undefined),
+      20_000,
+      'the next live transaction to wait for the swap',
+    );
 
     await swap.query(`ALTER SCHEMA ${LIVE_SCHEMA} RENAME TO ${RETIRED_SCHEMA}`);
     await swap.query(`ALTER SCHEMA ${REBUILD_SCHEMA} RENAME TO ${LIVE_SCHEMA}`);
