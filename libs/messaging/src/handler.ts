@@ -1,4 +1,5 @@
 import type { ReceivedMessage } from './message.js';
+import { type BusLogger, errorFields } from './logger.js';
 
 /**
  * What a handler wants done with the message. Returning nothing means ack.
@@ -21,4 +22,26 @@ export type Middleware = (next: MessageHandler) => MessageHandler;
  */
 export function withMiddleware(handler: MessageHandler, ...middleware: Middleware[]): MessageHandler {
   return middleware.reduceRight<MessageHandler>((next, wrap) => wrap(next), handler);
+}
+
+/**
+ * Runs `handler` for a subscriber adapter and tells it what to do with the delivery: ack, or
+ * redeliver after a delay. A throw that no middleware turned into an outcome is logged and
+ * redelivered after `failureDelayMs`; it never escapes into the adapter's loop.
+ */
+export async function outcomeOf(
+  handler: MessageHandler,
+  message: ReceivedMessage,
+  failure: { readonly logger: BusLogger; readonly failureDelayMs: number },
+): Promise<Outcome> {
+  try {
+    return (await handler(message)) ?? ack;
+  } catch (error) {
+    failure.logger.warn('handler failed; message will be redelivered', {
+      ...errorFields(error),
+      messageId: message.id,
+      consumer: message.consumer,
+    });
+    return retryAfter(failure.failureDelayMs);
+  }
 }

@@ -1,8 +1,8 @@
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import type { MessageHandler, Outcome } from '../handler.js';
+import { outcomeOf, type MessageHandler } from '../handler.js';
 import { Headers, type ReceivedMessage } from '../message.js';
 import type { Subscriber, Subscription, SubscriptionOptions } from '../ports/subscriber.js';
-import { type BusLogger, errorFields, silentLogger } from '../logger.js';
+import { type BusLogger, silentLogger } from '../logger.js';
 import { ensureConsumer } from './topology.js';
 import { fromNatsHeaders } from './headers.js';
 import { KeyedLanes } from './keyed-lanes.js';
@@ -107,20 +107,8 @@ class JetStreamSubscription implements Subscription {
       msg.nak();
       return;
     }
-    let outcome: Outcome | void;
-    try {
-      outcome = await this.handler(received);
-    } catch (error) {
-      this.logger.warn('handler failed; message will be redelivered', {
-        ...errorFields(error),
-        messageId: received.id,
-        consumer: received.consumer,
-      });
-      this.settle(() => msg.nak(this.defaultNakDelayMs));
-      return;
-    }
-    const delayMs = outcome && outcome.kind === 'retry' ? outcome.delayMs : undefined;
-    this.settle(() => (delayMs === undefined ? msg.ack() : msg.nak(delayMs)));
+    const outcome = await outcomeOf(this.handler, received, { logger: this.logger, failureDelayMs: this.defaultNakDelayMs });
+    this.settle(() => (outcome.kind === 'retry' ? msg.nak(outcome.delayMs) : msg.ack()));
   }
 
   /**

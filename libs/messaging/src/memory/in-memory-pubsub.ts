@@ -1,5 +1,5 @@
-import type { MessageHandler, Outcome } from '../handler.js';
-import { type BusLogger, errorFields, silentLogger } from '../logger.js';
+import { outcomeOf, type MessageHandler } from '../handler.js';
+import { type BusLogger, silentLogger } from '../logger.js';
 import { Headers, type MessageHeaders, type OutgoingMessage, type ReceivedMessage } from '../message.js';
 import type { Publisher } from '../ports/publisher.js';
 import type { Subscriber, Subscription, SubscriptionOptions } from '../ports/subscriber.js';
@@ -379,19 +379,8 @@ class InMemorySubscription implements Subscription {
       return;
     }
     const received = toReceived(delivery.stored, this.group.name, delivery.deliveryCount);
-    let outcome: Outcome | void;
-    try {
-      outcome = await this.handler(received);
-    } catch (error) {
-      this.logger.warn('handler failed; message will be redelivered', {
-        ...errorFields(error),
-        messageId: received.id,
-        consumer: received.consumer,
-      });
-      this.group.nak(delivery, this.defaultNakDelayMs);
-      return;
-    }
-    if (outcome && outcome.kind === 'retry') this.group.nak(delivery, outcome.delayMs);
+    const outcome = await outcomeOf(this.handler, received, { logger: this.logger, failureDelayMs: this.defaultNakDelayMs });
+    if (outcome.kind === 'retry') this.group.nak(delivery, outcome.delayMs);
     else this.group.ack(delivery);
   }
 
