@@ -53,6 +53,9 @@ class JetStreamSubscription implements Subscription {
   private readonly pump: Promise<void>;
   private readonly keepAliveIntervalMs: number;
   private closing = false;
+  /** The message the pump holds while it waits for a free slot (a paused handler may take long). */
+  private waiting: JsMsg | undefined;
+  private readonly keepAlive: NodeJS.Timeout;
   /** Acks and naks of this tick, sent together: one socket write instead of one per message. */
   private settlements: Array<() => void> = [];
 
@@ -67,6 +70,9 @@ class JetStreamSubscription implements Subscription {
   ) {
     this.keepAliveIntervalMs = Math.max(250, Math.floor(ackWaitMs / 3));
     this.lanes = new KeyedLanes(maxInFlight);
+    // One timer for the subscription, not one per message: the hot path only sets `waiting`.
+    this.keepAlive = setInterval(() => this.keepWaitingAlive(), this.keepAliveIntervalMs);
+    this.keepAlive.unref();
     this.pump = this.run();
   }
 
@@ -78,25 +84,11 @@ class JetStreamSubscription implements Subscription {
         continue;
       }
       const received = toReceived(msg, this.options.group);
-      const key = keyOf(received.headers, received.subject);
-      const task = () => this.deliver(msg, received);
-      if (!this.lanes.full) {
-        await this.lanes.run(key, task);
-        continue;
-      }
-      // Every slot is busy, so this waits; we never hold more than maxInFlight messages. The message
-      // is ours already: keep its ack deadline alive meanwhile (a paused handler may take long).
-      const keepAlive = setInterval(() => {
-        if (!this.closing) return msg.working();
-        // Closing while still waiting (a handler hangs): hand the message back rather than hold it.
-        clearInterval(keepAlive);
-        msg.nak();
-      }, this.keepAliveIntervalMs);
-      try {
-        await this.lanes.run(key, task);
-      } finally {
-        clearInterval(keepAlive);
-      }
+      // While every slot is busy this waits, so we never hold more than maxInFlight messages. The
+      // waiting message is ours already: the keep-alive timer tells the broker so.
+      this.waiting = msg;
+      await this.lanes.run(keyOf(received.headers, received.subject), () => this.deliver(msg, received));
+      this.waiting = undefined;
     }
   }
 
@@ -109,6 +101,15 @@ class JetStreamSubscription implements Subscription {
     }
     const outcome = await outcomeOf(this.handler, received, { logger: this.logger, failureDelayMs: this.defaultNakDelayMs });
     this.settle(() => (outcome.kind === 'retry' ? msg.nak(outcome.delayMs) : msg.ack()));
+  }
+
+  private keepWaitingAlive(): void {
+    const held = this.waiting;
+    if (!held) return;
+    if (!this.closing) return held.working();
+    // Closing while still waiting (a handler hangs): hand the message back rather than hold it.
+    this.waiting = undefined;
+    held.nak();
   }
 
   /**
@@ -132,7 +133,9 @@ class JetStreamSubscription implements Subscription {
     // may be parked behind a stuck handler: it goes inside the timeout, not before it.
     const stopped = this.messages.close().then(() => this.pump).then(() => this.lanes.idle());
     await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
-    // The last acks must leave before the caller drains the connection.
+    clearInterval(this.keepAlive);
+    this.keepWaitingAlive();
+    // The last acks and naks must leave before the caller drains the connection.
     this.flushSettlements();
   }
 }

@@ -28,11 +28,6 @@ export class KeyedLanes {
     this.tails.set(key, current);
   }
 
-  /** True while every slot is taken: `run` would wait. */
-  get full(): boolean {
-    return this.inFlight >= this.capacity;
-  }
-
   /** Resolves once no task is running or queued. */
   idle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
