@@ -33,7 +33,8 @@ export function consumerGroupName(serviceName: string, handler: string): string 
  *
  * Every handler gets its own consumer group and this middleware chain (outermost first):
  * correlation → dead letter → [metrics] → retry → [pause while a dependency is down] → [throttle] →
- * timeout → recoverer → contract validation → the handler.
+ * [the service's own middleware] → [the handler's own] → timeout → recoverer → contract validation →
+ * the handler.
  */
 export class JetStreamServer extends Server implements CustomTransportStrategy {
   override readonly transportId = JETSTREAM_TRANSPORT;
@@ -87,6 +88,8 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       // Holding stages sit inside retry and outside timeout: waiting is not handling time.
       ...(spec.pauseWhileDown ? [pauseWhileOpen(this.runtime.breaker(spec.pauseWhileDown), { keepAliveIntervalMs })] : []),
       ...(spec.throttlePerSecond ? [throttle(spec.throttlePerSecond, { keepAliveIntervalMs })] : []),
+      ...(options.middleware ?? []),
+      ...(spec.use ?? []),
       timeout(spec.timeoutMs ?? options.handlerTimeoutMs ?? 30_000),
       recoverer,
     );

@@ -1,6 +1,7 @@
 import type { RetryPolicy } from '../middleware/retry.middleware.js';
 import type { BusLogger } from '../logger.js';
 import type { Registry } from 'prom-client';
+import type { Middleware } from '../handler.js';
 
 export interface MessagingOptions {
   /** The service's name: the `source` of its events and the prefix of its consumer groups. */
@@ -15,6 +16,11 @@ export interface MessagingOptions {
   readonly handlerTimeoutMs?: number;
   readonly ackWaitMs?: number;
   readonly logger?: BusLogger;
+  /**
+   * Middleware for every handler of the service, outermost first; they run inside retry, before the
+   * handler's own (`@OnEvent({ use })`).
+   */
+  readonly middleware?: readonly Middleware[];
   /** Where handler and relay metrics are registered (served by the platform's `/metrics`). */
   readonly metricsRegistry?: Registry;
 }

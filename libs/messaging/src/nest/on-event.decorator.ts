@@ -3,6 +3,7 @@ import { EventPattern } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
 import type { EventContract } from '@eventshop/contracts';
 import type { RetryPolicy } from '../middleware/retry.middleware.js';
+import type { Middleware } from '../handler.js';
 
 /** Binds handlers to our transport only, even in an app that also speaks other transports. */
 export const JETSTREAM_TRANSPORT = Symbol('JETSTREAM_TRANSPORT');
@@ -28,6 +29,8 @@ export interface OnEventOptions {
    * burning retries into the dead letter; its half-open probe resumes it.
    */
   readonly pauseWhileDown?: string;
+  /** More middleware for this handler only, outermost first; they run inside retry, around the handler. */
+  readonly use?: readonly Middleware[];
 }
 
 export interface EventHandlerSpec extends OnEventOptions {

@@ -158,4 +158,15 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
       await relay.stop();
     }
   });
+
+  it('deletes published rows once they are older than the retention period, never pending ones', async () => {
+    for (let n = 1; n <= 3; n++) await stage(n);
+    const relay = new OutboxRelay(dataSource, publisher, { retentionMs: 60_000 });
+    await drain(relay);
+    await stage(4); // still pending
+    expect(await relay.deleteExpired()).toBe(0); // published just now: kept
+    await dataSource.query(`UPDATE outbox_messages SET published_at = now() - interval '2 minutes' WHERE published_at IS NOT NULL`);
+    expect(await relay.deleteExpired()).toBe(3);
+    expect(await pendingRows()).toBe(1);
+  });
 });

@@ -187,9 +187,19 @@ export class OutboxRelay {
     const now = Date.now();
     if (now - this.lastCleanup < 60_000) return;
     this.lastCleanup = now;
-    await this.dataSource.query(
-      `DELETE FROM outbox_messages WHERE published_at < now() - ($1::double precision * interval '1 millisecond')`,
+    await this.deleteExpired();
+  }
+
+  /** Deletes rows published longer than the retention period ago; returns how many. Never touches pending rows. */
+  async deleteExpired(): Promise<number> {
+    const [{ deleted }] = await this.dataSource.query(
+      `WITH expired AS (
+         DELETE FROM outbox_messages
+          WHERE published_at < now() - ($1::double precision * interval '1 millisecond')
+          RETURNING id)
+       SELECT count(*)::int AS deleted FROM expired`,
       [this.retentionMs],
     );
+    return Number(deleted);
   }
 }
