@@ -5,7 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { DeadLetterAdmin, namespacedSubject, topologyFor, type DeadLetter } from '@eventshop/messaging';
 import { TEST_NATS_URL as NATS_URL, TEST_POSTGRES_URL as POSTGRES_URL } from '@eventshop/messaging/testing';
-import { freePort, startSystem, type RunningSystem } from '@eventshop/dev-runner';
+import { freePorts, startSystem, type RunningSystem } from '@eventshop/dev-runner';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
@@ -28,8 +28,10 @@ export async function startShop(
 ): Promise<Shop> {
   const namespace = `e2e${randomUUID().replace(/-/g, '').slice(0, 10)}`;
   const databaseSuffix = `_${namespace}`;
-  const ports = Object.fromEntries(await Promise.all(services.map(async (name) => [name, await freePort()] as const)));
-  const mail = { smtpPort: await freePort(), webPort: await freePort() };
+  // Distinct ports in one go: asking one at a time can get the same port twice.
+  const [smtpPort = 0, webPort = 0, ...servicePorts] = await freePorts(services.length + 2);
+  const ports = Object.fromEntries(services.map((name, i) => [name, servicePorts[i] ?? 0] as const));
+  const mail = { smtpPort, webPort };
   const system = await startSystem({
     rootDir: ROOT,
     services,

@@ -8,7 +8,7 @@ export {
   type InfrastructureProblem,
 } from './infrastructure.js';
 export type { ExitInfo } from './managed-process.js';
-export { freePort, PortInUseError } from './ports.js';
+export { freePort, freePorts, PortInUseError } from './ports.js';
 export {
   ServiceStartError,
   startSystem,

@@ -51,3 +51,30 @@ export async function assertPortsFree(wanted: ReadonlyArray<{ port: number; owne
   const taken = results.filter((item) => !item.free).map(({ port, owner }) => ({ port, owner }));
   if (taken.length > 0) throw new PortInUseError(taken);
 }
+
+/**
+ * `count` distinct free ports. Asking `freePort()` several times can return the same port twice
+ * (the OS may hand a just-closed port out again), so all of them are held open until every one is
+ * chosen.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.unref();
+          server.once('error', reject);
+          server.listen({ port: 0, exclusive: true }, () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  });
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  if (ports.some((port) => port === 0)) throw new Error('The OS gave no free port');
+  return ports;
+}

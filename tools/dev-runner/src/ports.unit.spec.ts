@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:net';
-import { assertPortsFree, freePort, PortInUseError } from './ports.js';
+import { assertPortsFree, freePort, freePorts, PortInUseError } from './ports.js';
 
 function listen(port: number, host?: string): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -51,5 +51,13 @@ describe('assertPortsFree', () => {
         { port, owner: 'b' },
       ]),
     ).rejects.toThrow(`b and a are both configured for port ${port}`);
+  });
+});
+
+describe('freePorts', () => {
+  it('gives distinct ports that can all be listened on', async () => {
+    const ports = await freePorts(12);
+    expect(new Set(ports).size).toBe(12);
+    for (const port of ports) expect(port).toBeGreaterThan(0);
   });
 });

@@ -44,7 +44,13 @@ export class JetStreamSubscriber implements Subscriber {
     const consumer = await this.js.consumers.get(this.options.stream, options.group);
     // A small prefetch keeps the pipe full; what is prefetched but not started at close is nak'ed.
     const messages = await consumer.consume({ max_messages: options.prefetch ?? Math.max(maxInFlight * 2, 16) });
-    return new JetStreamSubscription(messages, handler, options, maxInFlight, this.logger, this.options.defaultNakDelayMs ?? 1_000, ackWaitMs);
+    return new JetStreamSubscription(messages, handler, {
+      subscription: options,
+      maxInFlight,
+      ackWaitMs,
+      logger: this.logger,
+      defaultNakDelayMs: this.options.defaultNakDelayMs ?? 1_000,
+    });
   }
 }
 
@@ -59,17 +65,26 @@ class JetStreamSubscription implements Subscription {
   /** Acks and naks of this tick, sent together: one socket write instead of one per message. */
   private settlements: Array<() => void> = [];
 
+  private readonly options: SubscriptionOptions;
+  private readonly logger: BusLogger;
+  private readonly defaultNakDelayMs: number;
+
   constructor(
     private readonly messages: ConsumerMessages,
     private readonly handler: MessageHandler,
-    private readonly options: SubscriptionOptions,
-    maxInFlight: number,
-    private readonly logger: BusLogger,
-    private readonly defaultNakDelayMs: number,
-    ackWaitMs: number,
+    settings: {
+      subscription: SubscriptionOptions;
+      maxInFlight: number;
+      ackWaitMs: number;
+      logger: BusLogger;
+      defaultNakDelayMs: number;
+    },
   ) {
-    this.keepAliveIntervalMs = Math.max(250, Math.floor(ackWaitMs / 3));
-    this.lanes = new KeyedLanes(maxInFlight);
+    this.options = settings.subscription;
+    this.logger = settings.logger;
+    this.defaultNakDelayMs = settings.defaultNakDelayMs;
+    this.keepAliveIntervalMs = Math.max(250, Math.floor(settings.ackWaitMs / 3));
+    this.lanes = new KeyedLanes(settings.maxInFlight);
     // One timer for the subscription, not one per message: the hot path only sets `waiting`.
     this.keepAlive = setInterval(() => this.keepWaitingAlive(), this.keepAliveIntervalMs);
     this.keepAlive.unref();
