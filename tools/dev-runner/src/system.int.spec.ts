@@ -8,7 +8,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { WATCHDOG_IMPORT, type ExitInfo } from './managed-process.js';
-import { freePort, PortInUseError } from './ports.js';
+import { freePort, freePorts, PortInUseError } from './ports.js';
+
+/** Ports for the two fake services, distinct (asked for one at a time they could coincide). */
+async function twoPorts(): Promise<{ alpha: number; beta: number }> {
+  const [alpha = 0, beta = 0] = await freePorts(2);
+  return { alpha, beta };
+}
 import { ServiceStartError, startSystem, type RunningSystem, type SystemOptions } from './system.js';
 
 jest.setTimeout(30_000);
@@ -49,7 +55,7 @@ beforeEach(() => {
 async function start(options: Partial<SystemOptions> = {}): Promise<RunningSystem> {
   const system = await startSystem({
     rootDir,
-    ports: { alpha: await freePort(), beta: await freePort() },
+    ports: await twoPorts(),
     mail: false,
     healthTimeoutMs: 10_000,
     log: (service, line) => lines.push(`[${service}] ${line}`),
@@ -160,9 +166,9 @@ describe('startSystem', () => {
 
   it('stops everything when the start-up is aborted', async () => {
     const controller = new AbortController();
-    const alphaPort = await freePort();
+    const [alphaPort = 0, betaPort = 0] = await freePorts(2);
     const starting = start({
-      ports: { alpha: alphaPort, beta: await freePort() },
+      ports: { alpha: alphaPort, beta: betaPort },
       serviceEnv: { beta: { FAKE_HEALTH_DELAY_MS: '20000' } },
       signal: controller.signal,
     });
@@ -175,11 +181,11 @@ describe('startSystem', () => {
   });
 
   it('fails with the last output of a service that exits during start-up, and stops the others', async () => {
-    const alphaPort = await freePort();
+    const [alphaPort = 0, betaPort = 0] = await freePorts(2);
     const error = await failureOf(
       startSystem({
         rootDir,
-        ports: { alpha: alphaPort, beta: await freePort() },
+        ports: { alpha: alphaPort, beta: betaPort },
         mail: false,
         log: () => {},
         serviceEnv: { beta: { FAKE_FAIL: 'Cannot reach NATS at nats://127.0.0.1:1' } },
@@ -219,7 +225,8 @@ describe('startSystem', () => {
   });
 
   it('starts MailDev and points the services at it', async () => {
-    const mail = { smtpPort: await freePort(), webPort: await freePort() };
+    const [smtpPort = 0, webPort = 0] = await freePorts(2);
+    const mail = { smtpPort, webPort };
     const system = await start({ services: ['alpha'], mail });
     expect(system.mail).toEqual({
       ...mail,
