@@ -27,17 +27,24 @@ export function deadLetterSubject(prefix: string, consumer: string): string {
 export function deadLetter(options: DeadLetterOptions): Middleware {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? (() => new Date());
+  const firstFailures = new FirstFailures();
   return (next) => async (message) => {
     try {
-      return await next(message);
+      const outcome = await next(message);
+      // A retry outcome means this delivery failed and another comes: remember when it first did.
+      if (outcome?.kind === 'retry') firstFailures.note(message, now());
+      else firstFailures.forget(message);
+      return outcome;
     } catch (error) {
+      const at = now();
+      const firstFailureAt = firstFailures.take(message) ?? (message.deliveryCount === 1 ? at : message.storedAt ?? at);
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       await options.publisher.publish({
         // A fresh dedup id per dead-lettering: the same message may be parked, replayed and parked again.
         id: `${message.id}:dlq:${message.consumer}:${message.streamSequence ?? 0}:${message.deliveryCount}`,
         subject: deadLetterSubject(options.subjectPrefix, message.consumer),
         payload: message.payload,
-        headers: { ...message.headers, ...deadLetterHeaders(message, options.handler, reason, now()) },
+        headers: { ...message.headers, ...deadLetterHeaders(message, options.handler, reason, firstFailureAt, at) },
       });
       logger.error('message dead-lettered', {
         ...errorFields(error),
@@ -50,7 +57,41 @@ export function deadLetter(options: DeadLetterOptions): Middleware {
   };
 }
 
-function deadLetterHeaders(message: ReceivedMessage, handler: string, reason: string, at: Date) {
+/**
+ * When each message in this process first failed, so a dead letter can say how long it had been
+ * failing. Bounded: the oldest entries go first. A message whose earlier failures happened in
+ * another process (a restart, another replica) falls back to the time it was stored — the earliest
+ * its first failure can have been.
+ */
+class FirstFailures {
+  private readonly times = new Map<string, Date>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  note(message: ReceivedMessage, at: Date): void {
+    const key = FirstFailures.key(message);
+    if (this.times.has(key)) return;
+    if (this.times.size >= this.capacity) this.times.delete(this.times.keys().next().value as string);
+    this.times.set(key, at);
+  }
+
+  take(message: ReceivedMessage): Date | undefined {
+    const key = FirstFailures.key(message);
+    const at = this.times.get(key);
+    this.times.delete(key);
+    return at;
+  }
+
+  forget(message: ReceivedMessage): void {
+    this.times.delete(FirstFailures.key(message));
+  }
+
+  private static key(message: ReceivedMessage): string {
+    return `${message.consumer}\n${message.id}`;
+  }
+}
+
+function deadLetterHeaders(message: ReceivedMessage, handler: string, reason: string, firstFailureAt: Date, at: Date) {
   return {
     // Header values must be single-line.
     [DeadLetterHeaders.Reason]: reason.replace(/[\r\n]+/g, ' ').slice(0, 2000),
@@ -59,8 +100,7 @@ function deadLetterHeaders(message: ReceivedMessage, handler: string, reason: st
     [DeadLetterHeaders.Handler]: handler,
     [DeadLetterHeaders.Consumer]: message.consumer,
     [DeadLetterHeaders.DeliveryCount]: String(message.deliveryCount),
-    // The first delivery is our best knowledge of the first failure's time.
-    [DeadLetterHeaders.FirstFailureAt]: (message.storedAt ?? at).toISOString(),
+    [DeadLetterHeaders.FirstFailureAt]: firstFailureAt.toISOString(),
     [DeadLetterHeaders.DeadLetteredAt]: at.toISOString(),
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { deadLetter } from './dead-letter.middleware.js';
+import { retry } from './retry.middleware.js';
 import { DeadLetterHeaders, type OutgoingMessage } from '../message.js';
 import type { Publisher } from '../ports/publisher.js';
 import { fakeReceivedMessage } from '../testing/fake-message.js';
@@ -54,5 +55,40 @@ describe('dead-letter middleware', () => {
     const handler = deadLetter({ publisher, subjectPrefix: 'dlq', handler: 'h' })(async () => ({ kind: 'retry', delayMs: 5 }));
     await expect(handler(fakeReceivedMessage())).resolves.toEqual({ kind: 'retry', delayMs: 5 });
     expect(publisher.sent).toHaveLength(0);
+  });
+
+  it('records when the message first failed, across its retries in this process', async () => {
+    const publisher = recordingPublisher();
+    let clock = new Date('2026-11-23T10:00:00Z');
+    const retryThenGiveUp = retry({ maxAttempts: 3, initialIntervalMs: 1, multiplier: 1, maxIntervalMs: 1 })(async () => {
+      throw new Error('smtp down');
+    });
+    const handler = deadLetter({ publisher, subjectPrefix: 'dlq', handler: 'h', now: () => clock })(retryThenGiveUp);
+    const first = fakeReceivedMessage({ deliveryCount: 1, storedAt: new Date('2026-11-23T09:00:00Z') });
+
+    await expect(handler(first)).resolves.toEqual({ kind: 'retry', delayMs: 1 });
+    clock = new Date('2026-11-23T10:05:00Z');
+    await expect(handler({ ...first, deliveryCount: 2 })).resolves.toEqual({ kind: 'retry', delayMs: 1 });
+    clock = new Date('2026-11-23T10:09:00Z');
+    await expect(handler({ ...first, deliveryCount: 3 })).resolves.toEqual({ kind: 'ack' });
+
+    expect(publisher.sent[0]!.headers).toMatchObject({
+      [DeadLetterHeaders.FirstFailureAt]: '2026-11-23T10:00:00.000Z',
+      [DeadLetterHeaders.DeadLetteredAt]: '2026-11-23T10:09:00.000Z',
+      [DeadLetterHeaders.DeliveryCount]: '3',
+    });
+  });
+
+  it('falls back to the stored time when the earlier failures happened in another process', async () => {
+    const publisher = recordingPublisher();
+    const handler = deadLetter({ publisher, subjectPrefix: 'dlq', handler: 'h', now })(async () => {
+      throw new Error('still down');
+    });
+    await handler(fakeReceivedMessage({ deliveryCount: 7, storedAt: new Date('2026-11-23T09:00:00Z') }));
+    await handler(fakeReceivedMessage({ deliveryCount: 1 }));
+    expect(publisher.sent.map((m) => m.headers[DeadLetterHeaders.FirstFailureAt])).toEqual([
+      '2026-11-23T09:00:00.000Z',
+      '2026-11-23T10:00:00.000Z',
+    ]);
   });
 });
