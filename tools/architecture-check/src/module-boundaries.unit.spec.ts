@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { ESLint } from 'eslint';
+
+const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+
+/**
+ * The lint rule that keeps the architecture honest (@nx/enforce-module-boundaries) silently skips
+ * itself when Nx has no project graph. This proves it really fires, on code that breaks the rules.
+ */
+describe('module boundaries', () => {
+  let eslint: ESLint;
+
+  beforeAll(() => {
+    // Builds and caches the project graph the rule reads (offline, no daemon).
+    execFileSync(resolve(ROOT, 'node_modules/.bin/nx'), ['show', 'projects'], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, NX_DAEMON: 'false' } });
+    eslint = new ESLint({ cwd: ROOT });
+  }, 60_000);
+
+  async function boundaryErrors(file: string, code: string): Promise<string[]> {
+    const [result] = await eslint.lintText(code, { filePath: resolve(ROOT, file) });
+    return (result?.messages ?? []).filter((m) => m.ruleId === '@nx/enforce-module-boundaries').map((m) => m.message);
+  }
+
+  it('an app may not import another app', async () => {
+    const errors = await boundaryErrors('apps/email-service/src/probe.ts', "import { manifest } from '@eventshop/user-service';\nexport const x = manifest;\n");
+    expect(errors).toEqual([expect.stringContaining('"type:app" can only depend on libs tagged with "type:lib"')]);
+  });
+
+  it('the contracts depend on nothing of ours', async () => {
+    const errors = await boundaryErrors('libs/contracts/src/probe.ts', "import { EventBus } from '@eventshop/messaging';\nexport const x = EventBus;\n");
+    expect(errors).toEqual([expect.stringContaining('"scope:contracts" cannot depend on any libs')]);
+  });
+
+  it('a library may not import an app', async () => {
+    const errors = await boundaryErrors('libs/platform/src/probe.ts', "import { manifest } from '@eventshop/order-service';\nexport const x = manifest;\n");
+    expect(errors).toHaveLength(1);
+  });
+
+  it('an app may use the libraries', async () => {
+    expect(await boundaryErrors('apps/email-service/src/probe.ts', "import { EventBus } from '@eventshop/messaging';\nexport const x = EventBus;\n")).toEqual([]);
+  });
+});
