@@ -8,7 +8,7 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { type EventContract, type EventEnvelope, NewsletterSubscribedV1, UserSignedUpV1 } from '@eventshop/contracts';
-import { consumerGroupName, Headers, JetStreamPublisher, namespacedSubject, topologyFor, type Topology } from '@eventshop/messaging';
+import { consumerGroupName, deleteStreams, Headers, JetStreamPublisher, namespacedSubject, topologyFor, type Topology } from '@eventshop/messaging';
 import { eventually, publishEvent, TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
 import { dropDatabase, JsonLogger, LinkSigner, startService, UNSUBSCRIBE_PURPOSE } from '@eventshop/platform';
 import { loadNewsletterServiceConfig, manifest } from './config.js';
@@ -75,8 +75,7 @@ describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', ()
     await app?.close();
     await dropDatabase(TEST_POSTGRES_URL, databaseName);
     if (jsm) {
-      await jsm.streams.delete(topology.eventsStream).catch(() => undefined);
-      await jsm.streams.delete(topology.deadLetterStream).catch(() => undefined);
+      await deleteStreams(jsm, topology);
     }
     await nats?.drain();
   }, 30_000);

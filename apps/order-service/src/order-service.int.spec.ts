@@ -8,7 +8,7 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { type EventEnvelope, UserSignedUpV1 } from '@eventshop/contracts';
-import { JetStreamPublisher, topologyFor } from '@eventshop/messaging';
+import { deleteStreams, JetStreamPublisher, topologyFor } from '@eventshop/messaging';
 import { eventually, publishEvent, TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
 import { dropDatabase, JsonLogger, startService } from '@eventshop/platform';
 import { loadOrderServiceConfig, manifest } from './config.js';
@@ -151,8 +151,7 @@ describe('order-service (in-process, real PostgreSQL + NATS JetStream)', () => {
   afterAll(async () => {
     await app?.close();
     if (nats) {
-      await jsm.streams.delete(topology.eventsStream).catch(() => undefined);
-      await jsm.streams.delete(topology.deadLetterStream).catch(() => undefined);
+      await deleteStreams(jsm, topology);
       await nats.drain();
     }
     await dropDatabase(TEST_POSTGRES_URL, database);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { DeadLetterAdmin, namespacedSubject, topologyFor, type DeadLetter } from '@eventshop/messaging';
+import { DeadLetterAdmin, deleteStreams, namespacedSubject, topologyFor, type DeadLetter } from '@eventshop/messaging';
 import { TEST_NATS_URL as NATS_URL, TEST_POSTGRES_URL as POSTGRES_URL } from '@eventshop/messaging/testing';
 import { freePorts, startSystem, type RunningSystem } from '@eventshop/dev-runner';
 
@@ -75,7 +75,7 @@ export async function startShop(
     async stop() {
       await system.stop();
       await dropDatabases(databaseSuffix);
-      await deleteStreams(namespace);
+      await deleteNamespaceStreams(namespace);
     },
   };
 }
@@ -93,13 +93,11 @@ async function dropDatabases(suffix: string): Promise<void> {
   }
 }
 
-async function deleteStreams(namespace: string): Promise<void> {
+async function deleteNamespaceStreams(namespace: string): Promise<void> {
   const topology = topologyFor(namespace);
   const connection = await connect({ servers: NATS_URL });
   try {
-    const jsm = await jetstreamManager(connection);
-    await jsm.streams.delete(topology.eventsStream).catch(() => undefined);
-    await jsm.streams.delete(topology.deadLetterStream).catch(() => undefined);
+    await deleteStreams(await jetstreamManager(connection), topology);
   } finally {
     await connection.close();
   }

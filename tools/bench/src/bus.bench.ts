@@ -52,6 +52,7 @@ import {
   JetStreamSubscriber,
   OutboxRelay,
   correlation,
+  deleteStreams,
   ensureStreams,
   installTracePropagation,
   recoverer,
@@ -718,10 +719,7 @@ async function main(): Promise<void> {
     const nc = await connect({ servers: config.natsUrl, name: 'bench' });
     cleanups.push('close NATS connection', () => nc.drain());
     const jsm = await jetstreamManager(nc);
-    cleanups.push('delete streams', async () => {
-      await jsm.streams.delete(topology.eventsStream).catch(() => undefined);
-      await jsm.streams.delete(topology.deadLetterStream).catch(() => undefined);
-    });
+    cleanups.push('delete streams', () => deleteStreams(jsm, topology));
     await ensureStreams(jsm, topology);
     const env: JsEnv = { nc, js: jetstream(nc), jsm, topology };
     const rec = new Recorder();

@@ -8,8 +8,8 @@ import type { INestApplication } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { consumerGroupName, ensureStreams, JetStreamPublisher, topologyFor, type Topology } from '@eventshop/messaging';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { consumerGroupName, deleteStreams, ensureStreams, JetStreamPublisher, topologyFor, type Topology } from '@eventshop/messaging';
 import { createTestDatabase, publishEvent, TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
 import { dropDatabase, JsonLogger, startService } from '@eventshop/platform';
 import { loadReadModelServiceConfig, manifest, type ReadModelServiceConfig } from '../config.js';
@@ -136,10 +136,4 @@ export async function startReadModelService(): Promise<RunningReadModel> {
 /** A fresh database with the service's migrations applied, without the rest of the service. */
 export function createReadModelDatabase(): ReturnType<typeof createTestDatabase> {
   return createTestDatabase({ migrations: [CreateReadModel1732300000500] });
-}
-
-async function deleteStreams(jsm: JetStreamManager, topology: Topology): Promise<void> {
-  for (const stream of [topology.eventsStream, topology.deadLetterStream]) {
-    await jsm.streams.delete(stream).catch(() => undefined);
-  }
 }

@@ -20,7 +20,7 @@ import {
 } from '../testing/pubsub-conformance.js';
 import { JetStreamPublisher } from './jetstream-publisher.js';
 import { JetStreamSubscriber } from './jetstream-subscriber.js';
-import { ensureStreams, type Topology, topologyFor } from './topology.js';
+import { deleteStreams, ensureStreams, type Topology, topologyFor } from './topology.js';
 
 const sharedNatsUrl = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
 const natsServerBinary = findNatsServer();
@@ -80,9 +80,7 @@ async function jetStreamBroker(url: string, context: PubSubTestContext): Promise
     async close() {
       await Promise.allSettled(others.map((client) => client.close()));
       // Delete what the test made, so the shared server does not fill up with test streams.
-      for (const stream of [topology.eventsStream, topology.deadLetterStream]) {
-        await main.jsm.streams.delete(stream).catch(() => undefined);
-      }
+      await deleteStreams(main.jsm, topology);
       await main.close();
     },
   };

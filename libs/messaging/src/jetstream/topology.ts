@@ -70,6 +70,17 @@ export async function ensureStreams(jsm: JetStreamManager, topology: Topology, s
   });
 }
 
+/**
+ * Deletes the events and dead-letter streams of a topology (and with them their consumers), if
+ * they exist: the inverse of `ensureStreams`, for test runs and benchmarks that clean up after
+ * themselves.
+ */
+export async function deleteStreams(jsm: JetStreamManager, topology: Topology): Promise<void> {
+  for (const stream of [topology.eventsStream, topology.deadLetterStream]) {
+    await jsm.streams.delete(stream).catch(() => undefined);
+  }
+}
+
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }) {
   try {
     await jsm.streams.add(config);

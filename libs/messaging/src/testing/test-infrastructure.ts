@@ -5,7 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { CreateMessagingTables1732300000000 } from '../outbox/messaging-tables.migration.js';
-import { ensureStreams, topologyFor, type Topology } from '../jetstream/topology.js';
+import { deleteStreams, ensureStreams, topologyFor, type Topology } from '../jetstream/topology.js';
 
 export const TEST_POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 export const TEST_NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -71,8 +71,7 @@ export async function createTestBus(): Promise<{
     connection,
     topology,
     async close() {
-      await jsm.streams.delete(topology.eventsStream).catch(() => undefined);
-      await jsm.streams.delete(topology.deadLetterStream).catch(() => undefined);
+      await deleteStreams(jsm, topology);
       await connection.drain();
     },
   };
