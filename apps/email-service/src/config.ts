@@ -2,8 +2,8 @@ import { z } from 'zod';
 import {
   baseConfigSchema,
   booleanFlag,
-  DEV_LINK_SECRET,
-  isDevLinkSecretInProduction,
+  linkSecretIsRealInProduction,
+  linkSecretSetting,
   loadConfig,
   readServiceManifest,
 } from '@eventshop/platform';
@@ -23,12 +23,9 @@ export const emailServiceConfigSchema = baseConfigSchema(manifest)
     SMTP_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
     /** Public address of newsletter-service, for the unsubscribe link in the welcome email. */
     NEWSLETTER_PUBLIC_URL: z.url().default('http://localhost:3003'),
-    NEWSLETTER_LINK_SECRET: z.string().min(16).default(DEV_LINK_SECRET),
+    NEWSLETTER_LINK_SECRET: linkSecretSetting,
   })
-  .refine((config) => !isDevLinkSecretInProduction(config), {
-    path: ['NEWSLETTER_LINK_SECRET'],
-    message: 'must be set to a real secret in production',
-  });
+  .refine(...linkSecretIsRealInProduction);
 
 export type EmailServiceConfig = z.infer<typeof emailServiceConfigSchema>;
 

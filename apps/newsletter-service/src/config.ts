@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import {
   baseConfigSchema,
-  DEV_LINK_SECRET,
-  isDevLinkSecretInProduction,
+  linkSecretIsRealInProduction,
+  linkSecretSetting,
   loadConfig,
   readServiceManifest,
 } from '@eventshop/platform';
@@ -13,12 +13,9 @@ export const manifest = readServiceManifest(new URL('../package.json', import.me
 export const newsletterServiceConfigSchema = baseConfigSchema(manifest)
   .extend({
     /** Shared with email-service, which writes the links into its mails. */
-    NEWSLETTER_LINK_SECRET: z.string().min(16).default(DEV_LINK_SECRET),
+    NEWSLETTER_LINK_SECRET: linkSecretSetting,
   })
-  .refine((config) => !isDevLinkSecretInProduction(config), {
-    path: ['NEWSLETTER_LINK_SECRET'],
-    message: 'must be set to a real secret in production',
-  });
+  .refine(...linkSecretIsRealInProduction);
 
 export type NewsletterServiceConfig = z.infer<typeof newsletterServiceConfigSchema>;
 

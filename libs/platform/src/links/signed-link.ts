@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
 
 /**
  * Signs and checks the parameters of a link a service puts in an email (e.g. "unsubscribe"), so
@@ -30,10 +31,18 @@ export const UNSUBSCRIBE_PATH = '/subscriptions/unsubscribe';
 /**
  * The development default of `NEWSLETTER_LINK_SECRET`, shared by the service that signs links
  * (email) and the one that checks them (newsletter) so a local run needs no setup. Production
- * refuses it (see `isDevLinkSecretInProduction`).
+ * refuses it (`linkSecretIsRealInProduction`).
  */
 export const DEV_LINK_SECRET = 'dev-only-newsletter-link-secret';
 
-export function isDevLinkSecretInProduction(config: { NODE_ENV: string; NEWSLETTER_LINK_SECRET: string }): boolean {
-  return config.NODE_ENV === 'production' && config.NEWSLETTER_LINK_SECRET === DEV_LINK_SECRET;
-}
+/** The `NEWSLETTER_LINK_SECRET` setting, the same in every service that signs or checks links. */
+export const linkSecretSetting = z.string().min(16).default(DEV_LINK_SECRET);
+
+/** A config refinement, `.refine(...linkSecretIsRealInProduction)`: production needs a real secret. */
+export const linkSecretIsRealInProduction: [
+  check: (config: { NODE_ENV: string; NEWSLETTER_LINK_SECRET: string }) => boolean,
+  issue: { path: string[]; message: string },
+] = [
+  (config) => config.NODE_ENV !== 'production' || config.NEWSLETTER_LINK_SECRET !== DEV_LINK_SECRET,
+  { path: ['NEWSLETTER_LINK_SECRET'], message: 'must be set to a real secret in production' },
+];
