@@ -8,7 +8,7 @@
 # PORT (its default is the "eventshop.port" in apps/<service>/package.json), and compose/k8s declare
 # the port mapping, so there is deliberately no per-service EXPOSE here.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS base
 WORKDIR /app

@@ -245,12 +245,12 @@ describe('Dockerfile and .dockerignore', () => {
   const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
   const dockerignore = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8');
 
-  it('builds any app selected by ARG SERVICE on node:20-bookworm-slim, runs it as non-root', () => {
+  it('builds any app selected by ARG SERVICE on node:24-bookworm-slim, runs it as non-root', () => {
     expect(checkDockerfile(dockerfile)).toEqual([]);
   });
 
   it.each<[string, (text: string) => string, RegExp]>([
-    ['another base image', (t) => t.replace('ARG NODE_IMAGE=node:20-bookworm-slim', 'ARG NODE_IMAGE=node:20'), /must be node:20-bookworm-slim/],
+    ['another base image', (t) => t.replace('ARG NODE_IMAGE=node:24-bookworm-slim', 'ARG NODE_IMAGE=node:24'), /must be node:24-bookworm-slim/],
     ['a hard-coded EXPOSE', (t) => `${t}\nEXPOSE 3001\n`, /EXPOSE 3001 hard-codes a port/],
     ['no USER', (t) => t.replace(/^USER .*$/m, ''), /non-root USER/],
     ['USER root', (t) => `${t}\nUSER root\n`, /non-root USER/],

@@ -4,7 +4,7 @@
  * properties the rest of the setup assumes.
  */
 
-export const BASE_IMAGE = 'node:20-bookworm-slim';
+export const BASE_IMAGE = 'node:24-bookworm-slim';
 
 interface Instruction {
   readonly keyword: string;
