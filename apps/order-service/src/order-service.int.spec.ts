@@ -217,6 +217,19 @@ describe('order-service (in-process, real PostgreSQL + NATS JetStream)', () => {
     expect((await http().get('/orders?limit=0').set(bearer(userId))).status).toBe(400);
   });
 
+  it('400, never a 500, for a NUL byte in a SKU, a query or a route parameter (PostgreSQL text cannot hold one)', async () => {
+    const userId = randomUUID();
+    await signUp(userId);
+    const nulSku = await http().post('/orders').set(bearer(userId)).send({ items: [{ ...line, sku: 'BOOK\u00001' }] });
+    expect(nulSku.status).toBe(400);
+    expect(nulSku.body.errors).toEqual([{ field: 'items.0.sku', message: 'must not contain NUL characters' }]);
+    expect((await http().get('/orders?limit=1%00').set(bearer(userId))).status).toBe(400);
+    const nulId = await http().get(`/orders/${randomUUID()}%00`).set(bearer(userId));
+    expect(nulId.status).toBe(400);
+    expect(nulId.body.errors).toEqual([{ field: 'id', message: 'must not contain NUL characters' }]);
+    expect((await placeOrder(userId)).items).toHaveLength(1);
+  });
+
   it('shows an order to its owner only, and lists the caller’s own orders newest first', async () => {
     const ann = randomUUID();
     const bob = randomUUID();

@@ -10,6 +10,10 @@ export const userServiceConfigSchema = baseConfigSchema(manifest).extend({
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   // 4 is bcrypt's floor (tests); 10 is the default; above 15 a login takes seconds.
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
+  // Login and sign-up budgets (per window): a guesser gets a few tries per account, a client a few dozen.
+  AUTH_RATE_LIMIT_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+  AUTH_RATE_LIMIT_PER_CLIENT: z.coerce.number().int().min(1).default(60),
+  AUTH_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
 });
 
 export type UserServiceConfig = z.infer<typeof userServiceConfigSchema>;

@@ -1,5 +1,6 @@
-import { type DynamicModule, Module } from '@nestjs/common';
-import { type JsonLogger, loadKey, ServicePlatformModule } from '@eventshop/platform';
+import { type DynamicModule, Inject, type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
+import { type JsonLogger, loadKey, type RateLimits, rateLimits, ServicePlatformModule } from '@eventshop/platform';
+import { normalizeEmail } from './users/domain/user.js';
 import { manifest, type UserServiceConfig } from './config.js';
 import { UserRecord } from './users/infrastructure/user.record.js';
 import { UserRepository } from './users/infrastructure/user.repository.js';
@@ -13,9 +14,19 @@ import { LoginHttpController } from './login/login.http.controller.js';
 import { AccessTokenIssuer } from './login/access-token.issuer.js';
 import { GetCurrentUserHttpController } from './get-current-user/get-current-user.http.controller.js';
 
+const AUTH_RATE_LIMITS = Symbol('AUTH_RATE_LIMITS');
+
 /** The composition root of user-service: its features on top of the shared platform. */
 @Module({})
-export class UserServiceModule {
+export class UserServiceModule implements NestModule {
+  constructor(@Inject(AUTH_RATE_LIMITS) private readonly authRateLimits: RateLimits) {}
+
+  /** Login and sign-up are where guessers and bots knock: each gets its own per-client and per-account budgets. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(...rateLimits(this.authRateLimits)).forRoutes({ path: 'auth/login', method: RequestMethod.POST });
+    consumer.apply(...rateLimits(this.authRateLimits)).forRoutes({ path: 'users', method: RequestMethod.POST });
+  }
+
   static register(config: UserServiceConfig, logger: JsonLogger): DynamicModule {
     const privateKey = loadKey({
       inline: config.JWT_PRIVATE_KEY,
@@ -36,6 +47,19 @@ export class UserServiceModule {
       ],
       controllers: [RegisterUserHttpController, LoginHttpController, GetCurrentUserHttpController],
       providers: [
+        {
+          provide: AUTH_RATE_LIMITS,
+          useValue: {
+            perAccount: config.AUTH_RATE_LIMIT_PER_ACCOUNT,
+            perClient: config.AUTH_RATE_LIMIT_PER_CLIENT,
+            windowSeconds: config.AUTH_RATE_LIMIT_WINDOW_SECONDS,
+            // The account is the email the body names, spelled as the service stores it.
+            accountOf: (request) => {
+              const email: unknown = (request.body as { email?: unknown } | undefined)?.email;
+              return typeof email === 'string' ? normalizeEmail(email) : undefined;
+            },
+          } satisfies RateLimits,
+        },
         UserRepository,
         RegisterUserHandler,
         LoginHandler,

@@ -7,6 +7,7 @@ export * from './logging/json-logger.js';
 export * from './http/correlation.middleware.js';
 export * from './http/validation.js';
 export * from './http/http-exception.filter.js';
+export * from './http/rate-limit.js';
 export * from './auth/jwt-keys.js';
 export * from './auth/jwt-verifier.js';
 export * from './auth/jwt-auth.guard.js';

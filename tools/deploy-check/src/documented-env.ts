@@ -14,6 +14,7 @@ export const SHARED_ENV = [
   'HOST',
   'PORT',
   'LOG_LEVEL',
+  'TRUST_PROXY',
   'POSTGRES_URL',
   'DATABASE_NAME',
   'NATS_URL',
@@ -29,7 +30,15 @@ export const SHARED_ENV = [
 
 /** Read by some services only, keyed by service (= folder under apps/; README: "user", "email", …). */
 export const SERVICE_ENV: Readonly<Record<string, readonly string[]>> = {
-  'user-service': ['JWT_PRIVATE_KEY', 'JWT_PRIVATE_KEY_FILE', 'JWT_TTL_SECONDS', 'BCRYPT_COST'],
+  'user-service': [
+    'JWT_PRIVATE_KEY',
+    'JWT_PRIVATE_KEY_FILE',
+    'JWT_TTL_SECONDS',
+    'AUTH_RATE_LIMIT_PER_ACCOUNT',
+    'AUTH_RATE_LIMIT_PER_CLIENT',
+    'AUTH_RATE_LIMIT_WINDOW_SECONDS',
+    'BCRYPT_COST',
+  ],
   'email-service': [
     'SMTP_HOST',
     'SMTP_PORT',

@@ -8,7 +8,10 @@ import { LoginRequest } from './login.request.dto.js';
 export class LoginHttpController {
   constructor(private readonly handler: LoginHandler) {}
 
-  /** `200 {accessToken, tokenType, expiresIn}`; one identical `401` for any wrong credentials. */
+  /**
+   * `200 {accessToken, tokenType, expiresIn}`; one identical `401` for any wrong credentials; `429`
+   * with `Retry-After` once the account or the client has used up its attempts.
+   */
   @Post('login')
   @HttpCode(200)
   async login(@Body({ schema: LoginRequest }) body: LoginRequest): Promise<AccessToken> {

@@ -7,7 +7,10 @@ import { RegisterUserRequest } from './register-user.request.dto.js';
 export class RegisterUserHttpController {
   constructor(private readonly handler: RegisterUserHandler) {}
 
-  /** `201 {id, email, name, createdAt}`; `400` naming each bad field; `409` for a taken email. */
+  /**
+   * `201 {id, email, name, createdAt}`; `400` naming each bad field; `409` for a taken email; `429`
+   * with `Retry-After` once the client (or the email) has used up its attempts.
+   */
   @Post()
   @HttpCode(201)
   async register(@Body({ schema: RegisterUserRequest }) body: RegisterUserRequest): Promise<UserView> {

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
 import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import { installTracePropagation, JetStreamServer, MessagingRuntime, NatsUnavailableError } from '@eventshop/messaging';
@@ -25,13 +27,18 @@ export interface StartServiceOptions {
 }
 
 /**
- * Creates and starts a service: HTTP conventions (correlation ids, validation, 4xx for bad input),
- * the JetStream transport for its event handlers, and graceful shutdown on SIGTERM/SIGINT.
+ * Creates and starts a service: HTTP conventions (security headers, correlation ids, validation, 4xx
+ * for bad input), the JetStream transport for its event handlers, and graceful shutdown on
+ * SIGTERM/SIGINT.
  * Returns the running app; `app.close()` stops it (HTTP, then consumers, then relay and connections).
  */
 export async function startService(options: StartServiceOptions): Promise<INestApplication> {
   installTracePropagation();
-  const app = await NestFactory.create(options.module as never, { logger: options.logger, abortOnError: false });
+  const app = await NestFactory.create<NestExpressApplication>(options.module as never, { logger: options.logger, abortOnError: false });
+  // The client's address (rate limits, logs) comes from X-Forwarded-For only behind a trusted proxy.
+  app.set('trust proxy', options.config.TRUST_PROXY);
+  // Security headers on every response (nosniff, frame options, HSTS, a strict CSP, no X-Powered-By).
+  app.use(helmet());
   app.use(correlationMiddleware);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorsFilter(app.getHttpAdapter()));

@@ -17,6 +17,17 @@ export const booleanFlag = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 /**
+ * Which peers may tell the client's address in X-Forwarded-For (Express's `trust proxy`): `false`,
+ * `true`, a hop count, or addresses/subnets such as `loopback` or `loopback, 10.0.0.0/8`.
+ */
+const trustProxy = z
+  .string()
+  .regex(/^[\w.:/, -]+$/, 'true, false, a hop count, or addresses/subnets (loopback, 10.0.0.0/8, …)')
+  .transform((value): boolean | number | string =>
+    value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value,
+  );
+
+/**
  * The variables every service reads. Each service extends this with its own (see the README's
  * configuration table, which lists them all). Defaults work on a developer machine.
  */
@@ -26,6 +37,7 @@ export function baseConfigSchema(defaults: { port: number; database: string }) {
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: port.default(defaults.port),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    TRUST_PROXY: trustProxy.default('loopback'),
     POSTGRES_URL: z
       .url({ protocol: /^postgres(ql)?$/ })
       .default('postgres://postgres@127.0.0.1:5432')

@@ -29,9 +29,14 @@ export function normalizeEmail(raw: string): string {
 export const PASSWORD_MIN_BYTES = 8;
 export const PASSWORD_MAX_BYTES = 72;
 
+/** Whether bcrypt hashes all of `password`: it stops at byte 72 and at a NUL character. */
+export function passwordWithinBcryptLimit(password: string): boolean {
+  return Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES && !password.includes('\u0000');
+}
+
+/** The sign-up rule: long enough to be worth something, and all of it hashed. */
 export function passwordLengthOk(password: string): boolean {
-  const bytes = Buffer.byteLength(password, 'utf8');
-  return bytes >= PASSWORD_MIN_BYTES && bytes <= PASSWORD_MAX_BYTES;
+  return Buffer.byteLength(password, 'utf8') >= PASSWORD_MIN_BYTES && passwordWithinBcryptLimit(password);
 }
 
 export const NAME_MAX_CHARACTERS = 100;

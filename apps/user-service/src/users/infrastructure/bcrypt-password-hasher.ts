@@ -1,5 +1,6 @@
 import bcrypt from 'bcrypt';
 import type { PasswordHasher } from '../domain/password-hasher.port.js';
+import { passwordWithinBcryptLimit } from '../domain/user.js';
 
 /** bcrypt's async API runs on libuv's thread pool, off the event loop. */
 export class BcryptPasswordHasher implements PasswordHasher {
@@ -15,7 +16,10 @@ export class BcryptPasswordHasher implements PasswordHasher {
   }
 
   async verify(password: string, hash: string | null): Promise<boolean> {
-    const matches = await bcrypt.compare(password, hash ?? (await this.decoy));
-    return hash !== null && matches;
+    // A password bcrypt would only partly read (past 72 bytes or a NUL) is never the one that was
+    // set: it must not match on its prefix. It still costs one comparison, like any wrong password.
+    const checkable = passwordWithinBcryptLimit(password);
+    const matches = await bcrypt.compare(checkable ? password : '', hash ?? (await this.decoy));
+    return hash !== null && checkable && matches;
   }
 }
