@@ -31,7 +31,7 @@ runPubSubConformance('JetStream', (context) => (context.restartable ? privateBro
   orderedPerKey: true,
   redeliveryOnAckTimeout: true,
   // Skipped (and shown as skipped) where no nats-server binary is installed to start privately.
-  reconnect: natsServerBinary !== undefined,
+  restartableBroker: natsServerBinary !== undefined,
   newGroupReplaysHistory: true,
   deduplicatesPublishes: true,
   exactlyOnceDelivery: false,
