@@ -5,7 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import request from 'supertest';
 import { deleteStreams, topologyFor } from '@eventshop/messaging';
-import { TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
+import { eventually, TcpFaultProxy, TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
 import { dropDatabase, JsonLogger, startService } from '@eventshop/platform';
 import { loadUserServiceConfig, manifest } from './config.js';
 import { UserServiceModule } from './user-service.module.js';
@@ -155,5 +155,43 @@ describe('user-service over HTTP', () => {
     expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
     expect(response.headers['strict-transport-security']).toBeDefined();
     expect(response.headers['x-powered-by']).toBeUndefined();
+  });
+});
+
+describe('user-service while its PostgreSQL restarts', () => {
+  const restartDatabase = uniqueName('user_service_restart_it');
+  let proxy: TcpFaultProxy;
+  let service: INestApplication;
+  const client = () => request(service.getHttpServer());
+  const signUpAs = (email: string) => client().post('/users').send({ email, password: 'correct horse', name: 'Ann' });
+
+  beforeAll(async () => {
+    const postgres = new URL(TEST_POSTGRES_URL);
+    proxy = await TcpFaultProxy.start({ host: postgres.hostname, port: Number(postgres.port || 5432) });
+    // The service reaches PostgreSQL only through the proxy, which the test can cut.
+    const routed = { ...config, POSTGRES_URL: proxy.route(TEST_POSTGRES_URL), DATABASE_NAME: restartDatabase };
+    const logger = new JsonLogger(manifest.name, 'error');
+    service = await startService({ module: UserServiceModule.register(routed, logger), config: routed, logger, consumesEvents: false });
+  }, 60_000);
+
+  afterAll(async () => {
+    await service?.close();
+    await proxy?.close();
+    await dropDatabase(TEST_POSTGRES_URL, restartDatabase);
+  }, 60_000);
+
+  it('answers 503 with Retry-After while the database is away — never a 500 — and 201 once it is back', async () => {
+    expect((await signUpAs('before-restart@example.com')).status).toBe(201);
+
+    proxy.interrupt();
+    const during = await signUpAs('during-restart@example.com');
+    expect(during.status).toBe(503);
+    expect(Number(during.headers['retry-after'])).toBeGreaterThan(0);
+    expect(during.body).toMatchObject({ statusCode: 503, message: expect.stringMatching(/database/) });
+    expect((await client().get('/health')).status).toBe(503);
+
+    proxy.restore();
+    await eventually(async () => ((await client().get('/health')).status === 200 ? true : undefined), 15_000, 'health back to 200');
+    expect((await signUpAs('during-restart@example.com')).status).toBe(201);
   });
 });

@@ -5,3 +5,4 @@ export * from '../memory/in-memory-pubsub.js';
 export * from './fake-message.js';
 export * from './test-infrastructure.js';
 export * from './publish-event.js';
+export * from './tcp-fault-proxy.js';

@@ -36,7 +36,8 @@ export class DatabaseModule {
               migrationsTransactionMode: 'all' as const,
               synchronize: false,
               logging: false,
-              extra: { max: options.poolSize ?? 10 },
+              // A server that does not answer fails a request in seconds (a 503) instead of holding it forever.
+              extra: { max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 },
               // Fail fast at start-up instead of retrying for a minute.
               retryAttempts: 0,
             };
