@@ -3,7 +3,7 @@ import { type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/p
 import { manifest, type NewsletterServiceConfig } from './config.js';
 import { SubscriptionRecord } from './subscriptions/infrastructure/subscription.record.js';
 import { SubscriptionRepository } from './subscriptions/infrastructure/subscription.repository.js';
-import { SubscriptionChanges } from './subscriptions/infrastructure/subscription-changes.js';
+import { SubscriptionCommands } from './subscriptions/infrastructure/subscription-commands.js';
 import { CreateSubscriptions1732300000400 } from './subscriptions/infrastructure/migrations/1732300000400-create-subscriptions.js';
 import { SubscribeOptedInUsersEventController } from './subscribe-opted-in-users/subscribe-opted-in-users.event.controller.js';
 import { UnsubscribeViaLinkHandler } from './unsubscribe-via-link/unsubscribe-via-link.handler.js';
@@ -38,7 +38,7 @@ export class NewsletterServiceModule {
       ],
       providers: [
         SubscriptionRepository,
-        SubscriptionChanges,
+        SubscriptionCommands,
         UnsubscribeViaLinkHandler,
         ResubscribeHandler,
         UnsubscribeFromAccountHandler,

@@ -7,6 +7,7 @@ import { CreateCustomers1732300000410 } from './customers/infrastructure/migrati
 import { OrderEventRecord } from './orders/infrastructure/order-event.record.js';
 import { OrderEventStore } from './orders/infrastructure/order-event-store.js';
 import { OrderRepository } from './orders/infrastructure/order.repository.js';
+import { OrderCommands } from './orders/infrastructure/order-commands.js';
 import { CreateOrderEvents1732300000400 } from './orders/infrastructure/migrations/1732300000400-create-order-events.js';
 import { RecordCustomerHandler } from './record-customer/record-customer.handler.js';
 import { RecordCustomerEventController } from './record-customer/record-customer.event.controller.js';
@@ -42,6 +43,7 @@ export class OrderServiceModule {
       providers: [
         OrderEventStore,
         OrderRepository,
+        OrderCommands,
         CustomerRepository,
         PlaceOrderHandler,
         CancelOrderHandler,

@@ -28,3 +28,4 @@ export * from './middleware/throttle.middleware.js';
 export * from './middleware/circuit-breaker.middleware.js';
 export * from './middleware/metrics.middleware.js';
 export * from './dead-letter/dead-letter-admin.js';
+export * from './decider/decider-runner.js';

@@ -33,6 +33,24 @@ describe('module boundaries', () => {
     expect(errors).toEqual([expect.stringContaining('"scope:contracts" cannot depend on any libs')]);
   });
 
+  it('the domain library depends on nothing of ours, and on no framework, database or broker', async () => {
+    const ours = await boundaryErrors('libs/domain/src/probe.ts', "import { EventBus } from '@eventshop/messaging';\nexport const x = EventBus;\n");
+    expect(ours).toEqual([expect.stringContaining('"scope:domain" cannot depend on any libs')]);
+    const framework = await boundaryErrors('libs/domain/src/probe.ts', "import { DataSource } from 'typeorm';\nexport const x = DataSource;\n");
+    expect(framework).toEqual([expect.stringContaining('typeorm')]);
+  });
+
+  it("an app's domain code imports no framework, database or bus", async () => {
+    const [result] = await eslint.lintText("import { Injectable } from '@nestjs/common';\nexport const x = Injectable;\n", {
+      filePath: resolve(ROOT, 'apps/order-service/src/orders/domain/probe.ts'),
+    });
+    expect(result?.messages.map((m) => m.ruleId)).toEqual(['no-restricted-imports']);
+  });
+
+  it('an app may use the domain library', async () => {
+    expect(await boundaryErrors('apps/order-service/src/orders/domain/probe.ts', "import { fold } from '@eventshop/domain';\nexport const x = fold;\n")).toEqual([]);
+  });
+
   it('a library may not import an app', async () => {
     const errors = await boundaryErrors('libs/platform/src/probe.ts', "import { manifest } from '@eventshop/order-service';\nexport const x = manifest;\n");
     expect(errors).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type SubscriptionStatus, toSubscriptionStatus } from '../subscriptions/domain/subscription.js';
-import { SubscriptionChanges } from '../subscriptions/infrastructure/subscription-changes.js';
+import { SubscriptionCommands } from '../subscriptions/infrastructure/subscription-commands.js';
 
 /**
  * Subscribes a signed-in user (again): `NewsletterSubscribed` with reason `resubscribe`. Works before
@@ -9,9 +9,9 @@ import { SubscriptionChanges } from '../subscriptions/infrastructure/subscriptio
  */
 @Injectable()
 export class ResubscribeHandler {
-  constructor(private readonly changes: SubscriptionChanges) {}
+  constructor(private readonly subscriptions: SubscriptionCommands) {}
 
   async execute(userId: string): Promise<SubscriptionStatus> {
-    return toSubscriptionStatus(await this.changes.apply(userId, { kind: 'subscribe', at: new Date() }));
+    return toSubscriptionStatus(await this.subscriptions.run(userId, { type: 'Subscribe', userId, at: new Date() }));
   }
 }

@@ -3,7 +3,7 @@ import { Payload } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { UserSignedUpV1 } from '@eventshop/contracts';
 import { OnEvent, processOnce } from '@eventshop/messaging';
-import { SubscriptionChanges } from '../subscriptions/infrastructure/subscription-changes.js';
+import { SubscriptionCommands } from '../subscriptions/infrastructure/subscription-commands.js';
 
 export const SUBSCRIBE_OPTED_IN_USERS = 'subscribe-opted-in-users';
 
@@ -11,7 +11,7 @@ export const SUBSCRIBE_OPTED_IN_USERS = 'subscribe-opted-in-users';
 export class SubscribeOptedInUsersEventController {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly changes: SubscriptionChanges,
+    private readonly subscriptions: SubscriptionCommands,
   ) {}
 
   /**
@@ -25,7 +25,7 @@ export class SubscribeOptedInUsersEventController {
     const { userId, newsletterOptIn, occurredAt } = event.data;
     await processOnce(this.dataSource, SUBSCRIBE_OPTED_IN_USERS, event.id, (transaction) =>
       // The sign-up time is when the user gave their consent: the subscription starts then.
-      this.changes.applyWithin(transaction, userId, { kind: 'sign-up', optedIn: newsletterOptIn, at: new Date(occurredAt) }),
+      this.subscriptions.runWithin(transaction, userId, { type: 'RecordSignUp', userId, optedIn: newsletterOptIn, at: new Date(occurredAt) }),
     );
   }
 }

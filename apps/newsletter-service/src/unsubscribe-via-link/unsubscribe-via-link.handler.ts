@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LinkSigner, UNSUBSCRIBE_PURPOSE } from '@eventshop/platform';
 import { type SubscriptionStatus, toSubscriptionStatus } from '../subscriptions/domain/subscription.js';
-import { SubscriptionChanges } from '../subscriptions/infrastructure/subscription-changes.js';
+import { SubscriptionCommands } from '../subscriptions/infrastructure/subscription-commands.js';
 
 /** The link was not signed by us for this user: altered, truncated or made up. */
 export class InvalidUnsubscribeLinkError extends Error {
@@ -23,7 +23,7 @@ export class InvalidUnsubscribeLinkError extends Error {
 export class UnsubscribeViaLinkHandler {
   constructor(
     private readonly signer: LinkSigner,
-    private readonly changes: SubscriptionChanges,
+    private readonly subscriptions: SubscriptionCommands,
   ) {}
 
   /**
@@ -32,7 +32,7 @@ export class UnsubscribeViaLinkHandler {
    */
   async execute(link: { userId: string; signature: string }): Promise<SubscriptionStatus> {
     if (!this.signer.verify(UNSUBSCRIBE_PURPOSE, link.userId, link.signature)) throw new InvalidUnsubscribeLinkError();
-    const subscription = await this.changes.apply(link.userId, { kind: 'unsubscribe', via: 'link', at: new Date() });
+    const subscription = await this.subscriptions.run(link.userId, { type: 'Unsubscribe', userId: link.userId, via: 'link', at: new Date() });
     return toSubscriptionStatus(subscription);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Order } from '../orders/domain/order.js';
-import { OrderRepository } from '../orders/infrastructure/order.repository.js';
+import { OrderCommands } from '../orders/infrastructure/order-commands.js';
 
 export interface CancelOrderCommand {
   readonly orderId: string;
@@ -15,10 +15,10 @@ export interface CancelOrderCommand {
  */
 @Injectable()
 export class CancelOrderHandler {
-  constructor(private readonly orders: OrderRepository) {}
+  constructor(private readonly orders: OrderCommands) {}
 
   execute(command: CancelOrderCommand): Promise<Order> {
-    return this.orders.execute(command.orderId, {
+    return this.orders.run(command.orderId, {
       type: 'CancelOrder',
       orderId: command.orderId,
       requestedBy: command.userId,

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { UnknownCustomerError } from '../customers/domain/customer.js';
 import { CustomerRepository } from '../customers/infrastructure/customer.repository.js';
 import type { Order, OrderLine } from '../orders/domain/order.js';
-import { OrderRepository } from '../orders/infrastructure/order.repository.js';
+import { OrderCommands } from '../orders/infrastructure/order-commands.js';
 
 export interface PlaceOrderCommand {
   readonly userId: string;
@@ -19,13 +19,13 @@ export interface PlaceOrderCommand {
 export class PlaceOrderHandler {
   constructor(
     private readonly customers: CustomerRepository,
-    private readonly orders: OrderRepository,
+    private readonly orders: OrderCommands,
   ) {}
 
   async execute(command: PlaceOrderCommand): Promise<Order> {
     if (!(await this.customers.isKnown(command.userId))) throw new UnknownCustomerError(command.userId);
     const orderId = randomUUID();
-    return this.orders.execute(orderId, {
+    return this.orders.run(orderId, {
       type: 'PlaceOrder',
       orderId,
       userId: command.userId,

@@ -1,5 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import { decide, type Subscription, toSubscriptionStatus } from './subscription.js';
+import { fold } from '@eventshop/domain';
+import {
+  decide,
+  evolve,
+  type Subscription,
+  type SubscriptionCommand,
+  subscriptionDecider,
+  type SubscriptionEvent,
+  toSubscriptionStatus,
+} from './subscription.js';
 
 const userId = '7f1c8d1e-4a8e-4b39-9d59-2f0b5e3f9a10';
 const earlier = new Date('2025-01-01T10:00:00.000Z');
@@ -7,66 +16,82 @@ const now = new Date('2025-02-01T10:00:00.000Z');
 const subscribedOne: Subscription = { userId, subscribed: true, since: earlier };
 const unsubscribedOne: Subscription = { userId, subscribed: false, since: earlier };
 
+const signUp = (optedIn: boolean): SubscriptionCommand => ({ type: 'RecordSignUp', userId, optedIn, at: now });
+const subscribe: SubscriptionCommand = { type: 'Subscribe', userId, at: now };
+const unsubscribe = (via: 'link' | 'account' = 'link'): SubscriptionCommand => ({ type: 'Unsubscribe', userId, via, at: now });
+
+/** The subscription a command leaves, as the runner stores it. */
+const after = (command: SubscriptionCommand, state: Subscription | null) => fold(subscriptionDecider, decide(command, state), state);
+
 describe('decide: sign-up', () => {
   it('subscribes a user who opted in, for the reason "signup"', () => {
-    expect(decide(userId, null, { kind: 'sign-up', optedIn: true, at: now })).toEqual({
-      next: { userId, subscribed: true, since: now },
-      event: { type: 'subscribed', userId, reason: 'signup', at: now },
-    });
+    expect(decide(signUp(true), null)).toEqual([{ type: 'NewsletterSubscribed', data: { userId, reason: 'signup', subscribedAt: now } }]);
+    expect(after(signUp(true), null)).toEqual({ userId, subscribed: true, since: now });
   });
 
-  it('stores nothing for a user who opted out', () => {
-    expect(decide(userId, null, { kind: 'sign-up', optedIn: false, at: now })).toBeNull();
+  it('decides nothing (stores nothing) for a user who opted out', () => {
+    expect(decide(signUp(false), null)).toEqual([]);
+    expect(after(signUp(false), null)).toBeNull();
   });
 
   it.each([
     ['an unsubscribe', unsubscribedOne],
     ['a subscribe', subscribedOne],
   ])('never overrides %s recorded before the sign-up arrived', (_, current) => {
-    expect(decide(userId, current, { kind: 'sign-up', optedIn: true, at: now })).toBeNull();
-    expect(decide(userId, current, { kind: 'sign-up', optedIn: false, at: now })).toBeNull();
+    expect(decide(signUp(true), current)).toEqual([]);
+    expect(decide(signUp(false), current)).toEqual([]);
   });
 });
 
 describe('decide: subscribe', () => {
   it('brings back an unsubscribed user, for the reason "resubscribe"', () => {
-    expect(decide(userId, unsubscribedOne, { kind: 'subscribe', at: now })).toEqual({
-      next: { userId, subscribed: true, since: now },
-      event: { type: 'subscribed', userId, reason: 'resubscribe', at: now },
-    });
+    expect(decide(subscribe, unsubscribedOne)).toEqual([{ type: 'NewsletterSubscribed', data: { userId, reason: 'resubscribe', subscribedAt: now } }]);
+    expect(after(subscribe, unsubscribedOne)).toEqual({ userId, subscribed: true, since: now });
   });
 
   it('subscribes a user it has no subscription for (opted out, or sign-up not arrived yet)', () => {
-    expect(decide(userId, null, { kind: 'subscribe', at: now })?.event).toEqual({
-      type: 'subscribed',
-      userId,
-      reason: 'resubscribe',
-      at: now,
-    });
+    expect(decide(subscribe, null)).toEqual([{ type: 'NewsletterSubscribed', data: { userId, reason: 'resubscribe', subscribedAt: now } }]);
   });
 
   it('changes nothing for a user already subscribed, and keeps their original date', () => {
-    expect(decide(userId, subscribedOne, { kind: 'subscribe', at: now })).toBeNull();
+    expect(decide(subscribe, subscribedOne)).toEqual([]);
+    expect(after(subscribe, subscribedOne)).toBe(subscribedOne);
   });
 });
 
 describe('decide: unsubscribe', () => {
   it.each(['link', 'account'] as const)('ends a subscription via %s', (via) => {
-    expect(decide(userId, subscribedOne, { kind: 'unsubscribe', via, at: now })).toEqual({
-      next: { userId, subscribed: false, since: now },
-      event: { type: 'unsubscribed', userId, via, at: now },
-    });
+    expect(decide(unsubscribe(via), subscribedOne)).toEqual([{ type: 'NewsletterUnsubscribed', data: { userId, via, unsubscribedAt: now } }]);
+    expect(after(unsubscribe(via), subscribedOne)).toEqual({ userId, subscribed: false, since: now });
   });
 
   it('changes nothing for a user already unsubscribed: a second click announces nothing', () => {
-    expect(decide(userId, unsubscribedOne, { kind: 'unsubscribe', via: 'link', at: now })).toBeNull();
+    expect(decide(unsubscribe(), unsubscribedOne)).toEqual([]);
   });
 
-  it('remembers the wish of a user with no subscription yet, without announcing an end that did not happen', () => {
-    expect(decide(userId, null, { kind: 'unsubscribe', via: 'link', at: now })).toEqual({
-      next: { userId, subscribed: false, since: now },
-      event: null,
-    });
+  it('remembers the wish of a user with no subscription yet as declined, not as an ended subscription', () => {
+    expect(decide(unsubscribe(), null)).toEqual([{ type: 'NewsletterDeclined', data: { userId, via: 'link', declinedAt: now } }]);
+    expect(after(unsubscribe(), null)).toEqual({ userId, subscribed: false, since: now });
+  });
+
+  it('lets no later sign-up subscribe a user who declined', () => {
+    const declined = after(unsubscribe(), null);
+    expect(decide(signUp(true), declined)).toEqual([]);
+  });
+});
+
+describe('evolve', () => {
+  it.each<[SubscriptionEvent, boolean]>([
+    [{ type: 'NewsletterSubscribed', data: { userId, reason: 'signup', subscribedAt: now } }, true],
+    [{ type: 'NewsletterUnsubscribed', data: { userId, via: 'account', unsubscribedAt: now } }, false],
+    [{ type: 'NewsletterDeclined', data: { userId, via: 'link', declinedAt: now } }, false],
+  ])('sets whether the user is subscribed, and since when (%o)', (event, subscribed) => {
+    expect(evolve(subscribedOne, event)).toEqual({ userId, subscribed, since: now });
+    expect(subscribedOne.since).toBe(earlier); // the state given is left as it was
+  });
+
+  it('starts from no subscription', () => {
+    expect(subscriptionDecider.initialState).toBeNull();
   });
 });
 

@@ -1,11 +1,10 @@
+import type { Decider } from '@eventshop/domain';
+
 /**
- * The order aggregate, event-sourced in the decide/evolve style:
- *
- * - `decide(command, state)` applies the business rules to the current state and returns the events
- *   the command causes, or throws a domain error when the command is refused. It changes nothing.
- * - `evolve(state, event)` returns the state after one event. Events are facts: it never refuses one
- *   that the rules could have produced.
- * - `rehydrate(events)` replays an order's stream through `evolve`: the state is derived, never stored.
+ * The order aggregate, event-sourced: a {@link Decider} (`orderDecider`, after `evolve` below).
+ * `decide` refuses a command with a domain error or returns the events it causes; `evolve` applies
+ * one event; before its first event an order does not exist (`initialState` is null). Folding an
+ * order's stream through `evolve` rebuilds it: the state is derived, never stored.
  *
  * Pure: no framework, no database, no clock (the time comes in with the command).
  */
@@ -156,10 +155,8 @@ export function evolve(state: OrderState, event: OrderEvent): Order {
   }
 }
 
-/** Replays an order's stream, oldest event first; null for an empty stream (no such order). */
-export function rehydrate(events: readonly OrderEvent[]): OrderState {
-  return events.reduce<OrderState>(evolve, null);
-}
+/** The order's rules as one value, for `fold` and the runner that executes order commands. */
+export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = { decide, evolve, initialState: null };
 
 // --- what the API shows ------------------------------------------------------------------------------
 

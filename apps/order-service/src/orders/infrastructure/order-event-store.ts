@@ -42,11 +42,9 @@ const toOrderEvent = (row: { type: string; data: unknown }): OrderEvent =>
 export class OrderEventStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** The order's events, oldest first; empty when the order does not exist. */
-  async readStream(orderId: string): Promise<OrderEvent[]> {
-    const rows = await this.dataSource
-      .getRepository(OrderEventRecord)
-      .find({ where: { streamId: orderId }, order: { version: 'ASC' } });
+  /** The order's events, oldest first; empty when the order does not exist. Read `within` a transaction if given. */
+  async readStream(orderId: string, within: EntityManager = this.dataSource.manager): Promise<OrderEvent[]> {
+    const rows = await within.getRepository(OrderEventRecord).find({ where: { streamId: orderId }, order: { version: 'ASC' } });
     return rows.map(toOrderEvent);
   }
 
