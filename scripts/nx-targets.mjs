@@ -21,14 +21,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 
+/** @typedef {import('nx/src/devkit-exports').TargetConfiguration} Target */
+
 const TIERS = ['unit', 'int', 'e2e'];
 
-/** Where a project's tests live: anywhere in it, except installed or built files. */
+/** A project's tests may sit anywhere in it, except in installed or built files. */
 const SKIPPED_FOLDERS = new Set(['node_modules', 'dist']);
 
 /** The projects are exactly npm's workspaces (package.json "workspaces"). */
 const { workspaces } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'));
-const projectManifests = `{${workspaces.map((pattern) => `${pattern}/package.json`).join(',')}}`;
+const projectManifests = `{${workspaces.map((/** @type {string} */ pattern) => `${pattern}/package.json`).join(',')}}`;
 
 /** @type {import('nx/src/devkit-exports').CreateNodes} */
 export const createNodes = [
@@ -36,24 +38,27 @@ export const createNodes = [
   (manifests, _options, context) =>
     manifests.map((manifest) => {
       const root = dirname(manifest);
-      return [manifest, { projects: { [root]: { targets: targetsOf(root, join(context.workspaceRoot, root)) } } }];
+      return [manifest, { projects: { [root]: { targets: targetsOf(join(context.workspaceRoot, root)) } } }];
     }),
 ];
 
-/** @returns {Record<string, import('nx/src/devkit-exports').TargetConfiguration>} */
-function targetsOf(root, dir) {
+/** The targets of the project in folder `dir`. */
+function targetsOf(/** @type {string} */ dir) {
   const tiers = TIERS.filter((tier) => containsFile(dir, `.${tier}.spec.ts`));
-  const targets = { ...buildTarget(root, dir), lint: lintTarget() };
+  /** @type {Record<string, Target>} */
+  const targets = { ...buildTarget(dir), lint: lintTarget() };
   for (const tier of tiers) targets[`test-${tier}`] = tierTarget(tier);
   targets.test = testTarget(tiers);
   return targets;
 }
 
-function buildTarget(root, dir) {
+/** @returns {{ build?: Target }} */
+function buildTarget(/** @type {string} */ dir) {
   const tsconfig = join(dir, 'tsconfig.json');
   if (!existsSync(tsconfig)) return {};
   const { options } = readTsconfig(tsconfig);
-  const emits = !options.noEmit && options.outDir !== undefined;
+  const { outDir, tsBuildInfoFile } = options;
+  const emits = !options.noEmit && outDir !== undefined;
   const base = {
     command: 'tsc -p {projectRoot}/tsconfig.json',
     // Its imports resolve to the dependencies' emitted .d.ts files, so those are built first.
@@ -62,19 +67,19 @@ function buildTarget(root, dir) {
     inputs: [emits ? 'production' : 'default', '^production', { externalDependencies: ['typescript'] }],
   };
   if (!emits) return { build: { ...base, outputs: [], metadata: { description: 'Type-checks the project (it emits nothing).' } } };
-  const outputs = [options.outDir];
+  const outputs = [outDir];
   // The incremental-build state is restored with the output (ours sits inside outDir anyway).
-  const { tsBuildInfoFile } = options;
-  if (tsBuildInfoFile !== undefined && relative(options.outDir, tsBuildInfoFile).startsWith('..')) outputs.push(tsBuildInfoFile);
+  if (tsBuildInfoFile !== undefined && relative(outDir, tsBuildInfoFile).startsWith('..')) outputs.push(tsBuildInfoFile);
   return {
     build: {
       ...base,
       outputs: outputs.map((path) => `{projectRoot}/${relative(dir, path)}`),
-      metadata: { description: `Compiles the project to ${relative(dir, options.outDir)}/.` },
+      metadata: { description: `Compiles the project to ${relative(dir, outDir)}/.` },
     },
   };
 }
 
+/** @returns {Target} */
 function lintTarget() {
   return {
     command: 'eslint {projectRoot}',
@@ -84,7 +89,8 @@ function lintTarget() {
   };
 }
 
-function tierTarget(tier) {
+/** @returns {Target} */
+function tierTarget(/** @type {string} */ tier) {
   const command = `node scripts/test.mjs --tier ${tier} --project {projectRoot}`;
   if (tier === 'unit') {
     return { command, cache: true, inputs: ['default', '^production', 'testRunner'], metadata: { description: 'Unit tests (cached).' } };
@@ -93,13 +99,14 @@ function tierTarget(tier) {
     command,
     cache: false, // PostgreSQL and NATS are part of what they test.
     parallelism: false,
-    // e2e starts the built apps as processes.
+    // The e2e tests start the built apps as processes.
     ...(tier === 'e2e' ? { dependsOn: ['^build'] } : {}),
     metadata: { description: `${tier === 'int' ? 'Integration' : 'End-to-end'} tests against real services (never cached).` },
   };
 }
 
-function testTarget(tiers) {
+/** @returns {Target} */
+function testTarget(/** @type {string[]} */ tiers) {
   const dependsOn = tiers.includes('unit') ? ['test-unit'] : [];
   const later = tiers.filter((tier) => tier !== 'unit');
   if (later.length === 0) {
@@ -115,13 +122,14 @@ function testTarget(tiers) {
   };
 }
 
-function readTsconfig(file) {
+function readTsconfig(/** @type {string} */ file) {
   const { config, error } = ts.readConfigFile(file, ts.sys.readFile);
   if (error) throw new Error(ts.flattenDiagnosticMessageText(error.messageText, '\n'));
   return ts.parseJsonConfigFileContent(config, ts.sys, dirname(file));
 }
 
-function containsFile(dir, suffix) {
+/** @returns {boolean} whether a file under `dir` ends with `suffix` */
+function containsFile(/** @type {string} */ dir, /** @type {string} */ suffix) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory()) {
       if (!SKIPPED_FOLDERS.has(entry.name) && !entry.name.startsWith('.') && containsFile(join(dir, entry.name), suffix)) return true;
