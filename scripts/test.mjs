@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the test tiers in order — unit, then integration, then end-to-end — with Jest in native ESM
 // mode, and prints one closing line with the totals ("N passed, N failed").
-// Usage: node scripts/test.mjs [--tier unit|int|e2e] [extra jest args]
+// Usage: node scripts/test.mjs [--tier unit|int|e2e]... [--project <folder>]... [extra jest args]
+// --project limits the run to the tests under that folder (the Nx test targets pass their project).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,11 +10,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values, positionals } = parseArgs({
-  options: { tier: { type: 'string', multiple: true } },
+  options: { tier: { type: 'string', multiple: true }, project: { type: 'string', multiple: true } },
   allowPositionals: true,
   strict: false,
 });
 const tiers = values.tier ?? ['unit', 'int', 'e2e'];
+// Jest only looks for tests under its roots, so a project's run does not crawl the workspace.
+const roots = (values.project ?? []).flatMap((folder) => ['--roots', folder]);
+const scope = values.project ? ` in ${values.project.join(', ')}` : '';
 const jest = join(import.meta.dirname, '..', 'node_modules', 'jest', 'bin', 'jest.js');
 // Unit tests spread over the cores; tests against shared NATS/Postgres/processes go one file at a time.
 const workers = { unit: ['--maxWorkers=2'], int: ['--maxWorkers=2'], e2e: ['--runInBand'] };
@@ -22,7 +26,7 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 let failedTier = false;
 
 for (const tier of tiers) {
-  console.log(`\n=== ${tier} tests ===`);
+  console.log(`\n=== ${tier} tests${scope} ===`);
   const report = join(reports, `${tier}.json`);
   const run = spawnSync(
     process.execPath,
@@ -32,6 +36,7 @@ for (const tier of tiers) {
       jest,
       '--testPathPatterns',
       `\\.${tier}\\.spec\\.ts$`,
+      ...roots,
       ...(workers[tier] ?? []),
       '--json',
       `--outputFile=${report}`,
@@ -45,7 +50,7 @@ for (const tier of tiers) {
     totals.failed += result.numFailedTests;
     totals.skipped += result.numPendingTests + result.numTodoTests;
     if (result.numTotalTests === 0) {
-      console.error(`no ${tier} tests ran`);
+      console.error(`no ${tier} tests ran${scope}`);
       failedTier = true;
     }
   } catch {
