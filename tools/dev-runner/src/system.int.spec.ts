@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { WATCHDOG_IMPORT, type ExitInfo } from './managed-process.js';
+import { ServiceStartError, WATCHDOG_IMPORT, type ExitInfo } from './managed-process.js';
 import { freePort, freePorts, PortInUseError } from './ports.js';
 
 /** Ports for the two fake services, distinct (asked for one at a time they could coincide). */
@@ -15,7 +15,7 @@ async function twoPorts(): Promise<{ alpha: number; beta: number }> {
   const [alpha = 0, beta = 0] = await freePorts(2);
   return { alpha, beta };
 }
-import { ServiceStartError, startSystem, type RunningSystem, type SystemOptions } from './system.js';
+import { startSystem, type RunningSystem, type SystemOptions } from './system.js';
 
 jest.setTimeout(30_000);
 
