@@ -1,12 +1,17 @@
 #!/usr/bin/env node
-// `npm start` (after `npm run build`): checks that PostgreSQL and NATS are up, starts MailDev and
-// every service under apps/, waits until all answer /health, prints where everything is, and
-// stops it all cleanly on Ctrl-C or SIGTERM.
+// `npm start` (after `npm run build`): uses the PostgreSQL and NATS that are running, or starts its
+// own (an embedded PostgreSQL; nats-server, if installed), starts MailDev and every service under
+// apps/, waits until all answer /health, prints where everything is, and stops everything it
+// started cleanly on Ctrl-C or SIGTERM.
 //
-// Environment: POSTGRES_URL, NATS_URL (checked here, and passed on to the services like every other
-// variable), MAILDEV_SMTP_PORT (default 1025), MAILDEV_WEB_PORT (default 1080), EVENTSHOP_SERVICES
-// (comma-separated app names to start only those; default: every app under apps/).
+// Environment: POSTGRES_URL, NATS_URL (when set, those servers must answer and nothing is started
+// in their place; passed on to the services like every other variable), EVENTSHOP_EMBEDDED_POSTGRES
+// (0 = never start an embedded PostgreSQL), EVENTSHOP_POSTGRES_PROBE_PORT / EVENTSHOP_NATS_PROBE_PORT
+// (where to look for running servers when the URLs are unset; default 5432 / 4222), MAILDEV_SMTP_PORT
+// (default 1025), MAILDEV_WEB_PORT (default 1080), EVENTSHOP_SERVICES (comma-separated app names to
+// start only those; default: every app under apps/).
 import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const startedAt = Date.now();
@@ -18,7 +23,7 @@ if (!existsSync(runnerEntry)) {
   );
   process.exit(1);
 }
-const { checkInfrastructure, startSystem } = await import(runnerEntry.href);
+const { provideInfrastructure, startSystem } = await import(runnerEntry.href);
 
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
 const colour = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -41,11 +46,21 @@ function portFromEnv(name, fallback) {
 }
 
 const mail = { smtpPort: portFromEnv('MAILDEV_SMTP_PORT', 1025), webPort: portFromEnv('MAILDEV_WEB_PORT', 1080) };
+const postgresProbePort = portFromEnv('EVENTSHOP_POSTGRES_PROBE_PORT', 5432);
+const natsProbePort = portFromEnv('EVENTSHOP_NATS_PROBE_PORT', 4222);
 
 // Ctrl-C / SIGTERM: during start-up, abort it; once up, stop everything. A second one forces.
 const startup = new AbortController();
-let system;
+let infrastructure; // PostgreSQL and NATS: found running, or started here
+let system; // MailDev and the services
 let stopping = false;
+
+/** Stops the services first (they shut down cleanly while their database and NATS are still up), then what npm start started of PostgreSQL and NATS. */
+async function stopEverything() {
+  await system?.stop();
+  await infrastructure?.stop();
+}
+
 async function shutdown(signal) {
   if (stopping) {
     process.stderr.write(`\n${signal} again: killing everything now.\n`);
@@ -57,18 +72,36 @@ async function shutdown(signal) {
     startup.abort(new Error(`Start-up interrupted by ${signal}.`));
     return; // the start-up below stops what it started and exits
   }
-  await system.stop();
+  await stopEverything();
   process.stdout.write(`${green('Everything stopped.')}\n`);
   process.exit(0);
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void shutdown(signal));
 
-// 1. PostgreSQL and NATS must already be running (the services create their databases and streams).
-const postgresUrl = process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432';
-const natsUrl = process.env.NATS_URL || 'nats://127.0.0.1:4222';
+// 1. PostgreSQL and NATS: the running ones, or our own (the services create their databases and streams).
+const unset = (name) => (process.env[name] ?? '') === '';
+const reportUnexpectedExit = (what, how, lastLines) => {
+  const output = lastLines.length > 0 ? `\nIts last output:\n${lastLines.map((line) => `  | ${line}`).join('\n')}` : '';
+  process.stderr.write(`\n${red(`✖ ${what} ${how}`)}${output}\nThe services cannot work without it: stop with Ctrl-C and run npm start again.\n\n`);
+};
 try {
-  await checkInfrastructure({ postgresUrl, natsUrl });
+  infrastructure = await provideInfrastructure({
+    rootDir,
+    postgresUrl: unset('POSTGRES_URL') ? undefined : process.env.POSTGRES_URL,
+    natsUrl: unset('NATS_URL') ? undefined : process.env.NATS_URL,
+    defaultPostgresUrl: `postgres://postgres@127.0.0.1:${postgresProbePort}`,
+    defaultNatsUrl: `nats://127.0.0.1:${natsProbePort}`,
+    embeddedPostgres: !['0', 'false', 'no'].includes((process.env.EVENTSHOP_EMBEDDED_POSTGRES ?? '').toLowerCase()),
+    signal: startup.signal,
+    onStatus: (line) => process.stdout.write(`${line}\n`),
+    onUnexpectedExit: (server, exit, lastLines) =>
+      reportUnexpectedExit(`The ${server.name} started by npm start`, exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`, lastLines),
+  });
 } catch (error) {
+  if (startup.signal.aborted) {
+    process.stdout.write(`${green('Start-up interrupted; everything stopped.')}\n`);
+    process.exit(0);
+  }
   fail(error instanceof Error ? error.message : String(error));
 }
 
@@ -80,6 +113,7 @@ try {
     rootDir,
     mail,
     services: onlyServices.length > 0 ? onlyServices : undefined,
+    env: infrastructure.env,
     signal: startup.signal,
     onUnexpectedExit: (service, exit) => {
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
@@ -90,6 +124,7 @@ try {
     },
   });
 } catch (error) {
+  await infrastructure.stop();
   if (startup.signal.aborted) {
     process.stdout.write(`${green('Start-up interrupted; everything stopped.')}\n`);
     process.exit(0);
@@ -104,7 +139,7 @@ try {
 }
 if (stopping) {
   // The signal came just as the start-up finished.
-  await system.stop();
+  await stopEverything();
   process.stdout.write(`${green('Everything stopped.')}\n`);
   process.exit(0);
 }
@@ -120,8 +155,22 @@ const lines = [
   '',
   ...services.map((service) => `  ${service.name.padEnd(width)}${local(service.port)}   (GET ${local(service.port)}/health)`),
   `  ${'mail UI'.padEnd(width)}${system.mail.uiUrl}   (SMTP catcher on port ${system.mail.smtpPort})`,
+  ...[
+    ['PostgreSQL', infrastructure.postgres],
+    ['NATS', infrastructure.nats],
+  ].map(([name, { url, started }]) => {
+    const origin = started ? `${started.name}, started by npm start; data in ${relative(rootDir, started.dataDir)}/` : 'already running';
+    return `  ${name.padEnd(width)}${url}   (${origin})`;
+  }),
   '',
 ];
+if (infrastructure.postgres.started || infrastructure.nats.started) {
+  lines.push(
+    'Other commands (npm run dlq, npm run readmodel:rebuild) reach these while npm start runs with:',
+    `  export POSTGRES_URL=${infrastructure.env.POSTGRES_URL} NATS_URL=${infrastructure.env.NATS_URL}`,
+    '',
+  );
+}
 const users = system.services['user-service'];
 if (users) {
   const body = JSON.stringify({ email: 'ada@example.com', password: 'correct-horse-battery', name: 'Ada', newsletter: true });

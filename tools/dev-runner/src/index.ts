@@ -1,16 +1,28 @@
 export { discoverServices, type DiscoveredService } from './discover.js';
 export {
   checkInfrastructure,
+  checkNats,
+  checkPostgres,
   InfrastructureUnavailableError,
+  NATS_INSTALL_COMMANDS,
   START_COMMANDS,
   type CheckInfrastructureOptions,
   type InfrastructureComponent,
   type InfrastructureProblem,
 } from './infrastructure.js';
-export type { ExitInfo } from './managed-process.js';
-export { freePort, freePorts, PortInUseError } from './ports.js';
+export { ServiceStartError, type ExitInfo } from './managed-process.js';
+export { EMBEDDED_POSTGRES_USER, startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.js';
+export { findNatsServer, natsServerSearchPath, startLocalNats, type LocalNatsOptions } from './local-nats.js';
+export type { LocalServer } from './local-server.js';
+export { freePort, freePorts, isPortFree, PortInUseError } from './ports.js';
 export {
-  ServiceStartError,
+  DEFAULT_NATS_URL,
+  DEFAULT_POSTGRES_URL,
+  provideInfrastructure,
+  type ProvidedInfrastructure,
+  type ProvideInfrastructureOptions,
+} from './provide-infrastructure.js';
+export {
   startSystem,
   type RunningMail,
   type RunningService,

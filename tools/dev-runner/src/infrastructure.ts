@@ -9,7 +9,7 @@ export interface InfrastructureProblem {
   address: string;
   /** Why it is not usable, in a few words (e.g. `nothing is listening there`). */
   reason: string;
-  /** The command that starts it (or fixes it). */
+  /** What to do about it, as printed: one or more lines, e.g. `Start it with:  nats-server -js`. */
   fix: string;
   /** The variable that points the services elsewhere. */
   envVar: 'POSTGRES_URL' | 'NATS_URL';
@@ -21,9 +21,16 @@ export const START_COMMANDS: Readonly<Record<InfrastructureComponent, string>> =
   NATS: 'nats-server -js',
 };
 
+/** How to get `nats-server`, one line per kind of machine. */
+export const NATS_INSTALL_COMMANDS: ReadonlyArray<{ on: string; command: string }> = [
+  { on: 'Debian/Ubuntu', command: 'sudo apt-get install nats-server' },
+  { on: 'macOS', command: 'brew install nats-server' },
+  { on: 'Docker', command: 'docker run -p 4222:4222 nats -js' },
+];
+
 /**
- * PostgreSQL and/or NATS cannot be used. The message names exactly which, why, and the command
- * that starts it; it is meant to be printed as is (the stack is only the message).
+ * PostgreSQL and/or NATS cannot be used. The message names exactly which, why, and what to do;
+ * it is meant to be printed as is (the stack is only the message).
  */
 export class InfrastructureUnavailableError extends Error {
   constructor(readonly problems: readonly InfrastructureProblem[]) {
@@ -32,7 +39,7 @@ export class InfrastructureUnavailableError extends Error {
         .map(
           (p) =>
             `${p.component} is not available at ${p.address}: ${p.reason}.\n` +
-            `  Start it with:  ${p.fix}\n` +
+            `${indent(p.fix)}\n` +
             `  (or set ${p.envVar} to a running server)`,
         )
         .join('\n'),
@@ -40,6 +47,13 @@ export class InfrastructureUnavailableError extends Error {
     this.name = 'InfrastructureUnavailableError';
     this.stack = `${this.name}: ${this.message}`;
   }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
 }
 
 export interface CheckInfrastructureOptions {
@@ -172,7 +186,8 @@ function readPostgresAnswer(received: Buffer, socket: Socket): PostgresVerdict |
   return { ok: false, reason: `it refused the connection: ${message}` };
 }
 
-async function checkPostgres(postgresUrl: string, timeoutMs: number): Promise<InfrastructureProblem | undefined> {
+/** Whether PostgreSQL answers at `postgresUrl`: undefined when it does, else what is wrong. */
+export async function checkPostgres(postgresUrl: string, timeoutMs: number): Promise<InfrastructureProblem | undefined> {
   let url: URL;
   try {
     url = new URL(postgresUrl);
@@ -216,13 +231,14 @@ function readNatsInfo(received: Buffer): NatsVerdict | undefined {
     return {
       ok: false,
       reason: 'NATS is running without JetStream',
-      fix: `restart it with JetStream enabled: ${START_COMMANDS.NATS}`,
+      fix: `Restart it with JetStream enabled:  ${START_COMMANDS.NATS}`,
     };
   }
   return { ok: true };
 }
 
-async function checkNats(natsUrl: string, timeoutMs: number): Promise<InfrastructureProblem | undefined> {
+/** Whether NATS with JetStream answers at `natsUrl`: undefined when it does, else what is wrong. */
+export async function checkNats(natsUrl: string, timeoutMs: number): Promise<InfrastructureProblem | undefined> {
   let target: { host: string; port: number };
   try {
     target = natsTarget(natsUrl);
@@ -242,7 +258,7 @@ function problem(
   address: string,
   reason: string,
   envVar: InfrastructureProblem['envVar'],
-  fix: string = START_COMMANDS[component],
+  fix = `Start it with:  ${START_COMMANDS[component]}`,
 ): InfrastructureProblem {
   return { component, address, reason, fix, envVar };
 }

@@ -71,7 +71,8 @@ describe('checkInfrastructure', () => {
     const error = await failure({ postgresUrl: `postgres://postgres@127.0.0.1:${closedPort}`, natsUrl });
     expect(error.problems.map((p) => p.component)).toEqual(['PostgreSQL']);
     expect(error.message).toContain(`PostgreSQL is not available at 127.0.0.1:${closedPort}: nothing is listening there`);
-    expect(error.message).toContain('pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start');
+    expect(error.message).toContain('\n  Start it with:  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n');
+    expect(error.message).toContain('\n  (or set POSTGRES_URL to a running server)');
     expect(error.message).not.toContain('NATS');
     expect(error.stack).not.toMatch(/\n\s+at /);
   });
@@ -96,7 +97,7 @@ describe('checkInfrastructure', () => {
   it('notices NATS without JetStream', async () => {
     const error = await failure({ postgresUrl, natsUrl: natsWithoutJetStreamUrl });
     expect(error.message).toContain('NATS is running without JetStream');
-    expect(error.message).toContain('nats-server -js');
+    expect(error.message).toContain('\n  Restart it with JetStream enabled:  nats-server -js\n');
   });
 
   it('notices another kind of server, and one that never answers', async () => {

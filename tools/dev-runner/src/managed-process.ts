@@ -43,11 +43,16 @@ function killLiveChildrenOnExit(): void {
 }
 
 export interface ManagedProcessOptions {
-  /** Script run with this Node binary (`process.execPath`). */
-  script: string;
+  /**
+   * What to run: a script with this Node binary (`process.execPath`, the watchdog preloaded), or an
+   * executable as it is (e.g. `postgres`; no watchdog, so it outlives a runner killed with SIGKILL).
+   */
+  program: { script: string } | { executable: string };
   args?: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Run as this user and group instead (needs root; e.g. PostgreSQL refuses to run as root). */
+  runAs?: { uid: number; gid: number };
   /** Every output line, as it comes. */
   onLine: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Called once when the process has exited and its output is read. */
@@ -66,11 +71,17 @@ export class ManagedProcess {
     killLiveChildrenOnExit();
     // Detached: a new process group, so Ctrl-C in the terminal reaches only the runner, which then
     // stops each child once (a second signal during a graceful shutdown would cut it short).
-    this.child = spawn(process.execPath, [WATCHDOG_IMPORT, options.script, ...(options.args ?? [])], {
+    const { program } = options;
+    const [command, args] =
+      'script' in program
+        ? [process.execPath, [WATCHDOG_IMPORT, program.script, ...(options.args ?? [])]]
+        : [program.executable, options.args ?? []];
+    this.child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
+      ...options.runAs,
     });
     live.add(this.child);
     const streamsClosed: Array<Promise<void>> = [];
@@ -97,7 +108,7 @@ export class ManagedProcess {
       };
       this.child.once('exit', (code, signal) => done({ code, signal }));
       this.child.once('error', (error) => {
-        this.remember(`cannot run ${options.script}: ${error.message}`);
+        this.remember(`cannot run ${command}: ${error.message}`);
         done({ code: null, signal: null });
       });
     });
@@ -162,3 +173,57 @@ export function httpStatus(url: string, timeoutMs = 1000): Promise<number | unde
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A process did not come up; the message carries its last output lines. */
+export class ServiceStartError extends Error {
+  constructor(
+    readonly service: string,
+    why: string,
+    readonly lastLines: readonly string[],
+  ) {
+    super(
+      `${service} did not start: ${why}.` +
+        (lastLines.length > 0 ? `\nIts last output:\n${lastLines.map((line) => `  | ${line}`).join('\n')}` : ''),
+    );
+    this.name = 'ServiceStartError';
+    this.stack = `${this.name}: ${this.message}`;
+  }
+}
+
+export interface ReadinessOptions {
+  /** The process's name in messages, e.g. `user-service`. */
+  name: string;
+  /** One look: whether it is ready, and what was seen (for the time-out message, e.g. `last answer 503`). */
+  probe: () => Promise<{ ready: boolean; seen: string }>;
+  /** What not being ready in time means, e.g. `GET http://127.0.0.1:3001/health did not answer 200`. */
+  awaiting: string;
+  timeoutMs: number;
+  /** The signal that stops it when it takes too long; default SIGTERM. */
+  stopSignal?: NodeJS.Signals;
+  /** Whether an exit was asked for (the message then says it was stopped, not that it exited). */
+  stoppedOnPurpose?: () => boolean;
+}
+
+const POLL_INTERVAL_MS = 100;
+
+/**
+ * Probes every 100 ms until the process is ready. Rejects with a ServiceStartError (carrying its
+ * last output lines) as soon as the process exits, or when `timeoutMs` passes, after stopping it.
+ */
+export async function waitUntilReady(child: ManagedProcess, options: ReadinessOptions): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    if (!child.running) {
+      const exit = await child.exited;
+      const why = options.stoppedOnPurpose?.() ? `it was stopped (${describeExit(exit)})` : `it exited with ${describeExit(exit)}`;
+      throw new ServiceStartError(options.name, why, child.lastLines());
+    }
+    const { ready, seen } = await options.probe();
+    if (ready && child.running) return;
+    if (Date.now() >= deadline) {
+      await child.terminate(options.stopSignal ?? 'SIGTERM');
+      throw new ServiceStartError(options.name, `${options.awaiting} within ${options.timeoutMs} ms (${seen})`, child.lastLines());
+    }
+    await Promise.race([sleep(POLL_INTERVAL_MS), child.exited]);
+  }
+}

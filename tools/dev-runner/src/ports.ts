@@ -13,7 +13,7 @@ export class PortInUseError extends Error {
 }
 
 /** Listens on `port` (all interfaces, like the services do) and closes again: resolves whether that worked. */
-function canListen(port: number): Promise<boolean> {
+export function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -47,7 +47,7 @@ export async function assertPortsFree(wanted: ReadonlyArray<{ port: number; owne
     if (other !== undefined) throw new Error(`${owner} and ${other} are both configured for port ${port}.`);
     owners.set(port, owner);
   }
-  const results = await Promise.all(wanted.map(async (item) => ({ ...item, free: await canListen(item.port) })));
+  const results = await Promise.all(wanted.map(async (item) => ({ ...item, free: await isPortFree(item.port) })));
   const taken = results.filter((item) => !item.free).map(({ port, owner }) => ({ port, owner }));
   if (taken.length > 0) throw new PortInUseError(taken);
 }

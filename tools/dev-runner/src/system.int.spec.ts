@@ -1,47 +1,30 @@
 // Starts real child processes (a tiny fake service, and MailDev) through the runner: start-up,
 // health polling, kill/restart, failures during start-up and a clean stop. Needs no PostgreSQL or NATS.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { WATCHDOG_IMPORT, type ExitInfo } from './managed-process.js';
+import { ServiceStartError, WATCHDOG_IMPORT, type ExitInfo } from './managed-process.js';
 import { freePort, freePorts, PortInUseError } from './ports.js';
+import { startSystem, type RunningSystem, type SystemOptions } from './system.js';
+import { createFakeWorkspace, FAKE_SERVICE as fakeService, isAlive } from './testing/fake-workspace.js';
 
 /** Ports for the two fake services, distinct (asked for one at a time they could coincide). */
 async function twoPorts(): Promise<{ alpha: number; beta: number }> {
   const [alpha = 0, beta = 0] = await freePorts(2);
   return { alpha, beta };
 }
-import { ServiceStartError, startSystem, type RunningSystem, type SystemOptions } from './system.js';
 
 jest.setTimeout(30_000);
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const repoRoot = resolve(here, '../../..');
-const fakeService = join(here, 'testing', 'fake-service.mjs');
 let rootDir: string;
+let removeWorkspace: () => void;
 
 /** A workspace with two "built" apps (the fake service) plus the real node_modules (for MailDev). */
 beforeAll(() => {
-  rootDir = mkdtempSync(join(tmpdir(), 'dev-runner-int-'));
-  for (const [name, database] of [
-    ['alpha', 'alpha_db'],
-    ['beta', 'beta_db'],
-  ]) {
-    mkdirSync(join(rootDir, 'apps', name, 'dist'), { recursive: true });
-    writeFileSync(
-      join(rootDir, 'apps', name, 'package.json'),
-      JSON.stringify({ name: `@eventshop/${name}`, main: './dist/main.js', eventshop: { port: 1, database } }),
-    );
-    copyFileSync(fakeService, join(rootDir, 'apps', name, 'dist', 'main.js'));
-  }
-  symlinkSync(join(repoRoot, 'node_modules'), join(rootDir, 'node_modules'), 'dir');
+  ({ rootDir, remove: removeWorkspace } = createFakeWorkspace({ alpha: 'alpha_db', beta: 'beta_db' }));
 });
 
-afterAll(() => rmSync(rootDir, { recursive: true, force: true }));
+afterAll(() => removeWorkspace());
 
 const running: RunningSystem[] = [];
 afterEach(async () => {
@@ -63,22 +46,6 @@ async function start(options: Partial<SystemOptions> = {}): Promise<RunningSyste
   });
   running.push(system);
   return system;
-}
-
-/** Whether `pid` runs; an exited orphan nobody reaped (a zombie, on Linux) counts as gone. */
-function isAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
 }
 
 async function status(url: string): Promise<number | undefined> {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { discoverServices, type DiscoveredService } from './discover.js';
 import { createConsoleLog } from './log.js';
-import { describeExit, httpStatus, ManagedProcess, sleep, type ExitInfo } from './managed-process.js';
+import { describeExit, httpStatus, ManagedProcess, waitUntilReady, type ExitInfo } from './managed-process.js';
 import { assertPortsFree } from './ports.js';
 
 export interface SystemOptions {
@@ -65,24 +65,7 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-/** A process did not come up; the message carries its last output lines. */
-export class ServiceStartError extends Error {
-  constructor(
-    readonly service: string,
-    why: string,
-    readonly lastLines: readonly string[],
-  ) {
-    super(
-      `${service} did not start: ${why}.` +
-        (lastLines.length > 0 ? `\nIts last output:\n${lastLines.map((line) => `  | ${line}`).join('\n')}` : ''),
-    );
-    this.name = 'ServiceStartError';
-    this.stack = `${this.name}: ${this.message}`;
-  }
-}
-
 const DEFAULT_MAIL = { smtpPort: 1025, webPort: 1080 };
-const POLL_INTERVAL_MS = 100;
 const STOP_GRACE_MS = 10_000;
 
 interface Slot {
@@ -150,7 +133,7 @@ class System implements RunningSystem {
     const script = maildevBin(this.options.rootDir);
     let forward = false;
     const mail = new ManagedProcess({
-      script,
+      program: { script },
       args: ['--smtp', String(this.mail.smtpPort), '--web', String(this.mail.webPort)],
       cwd: this.options.rootDir,
       env: process.env,
@@ -186,7 +169,7 @@ class System implements RunningSystem {
     await assertPortsFree([{ port: slot.info.port, owner: name }]);
     this.assertRunning();
     const child: ManagedProcess = new ManagedProcess({
-      script: slot.spec.entry,
+      program: { script: slot.spec.entry },
       cwd: this.options.rootDir,
       env: this.serviceEnv(slot),
       onLine: (line) => this.log(name, line),
@@ -233,33 +216,19 @@ class System implements RunningSystem {
     };
   }
 
-  /** Polls `healthUrl` every 100 ms until it answers 200; fails fast when the process exits. */
+  /** Polls `healthUrl` until it answers 200; fails fast when the process exits. */
   private async waitHealthy(name: string, child: ManagedProcess, healthUrl: string): Promise<void> {
-    const deadline = Date.now() + this.healthTimeoutMs;
-    let lastStatus: number | undefined;
-    for (;;) {
-      if (!child.running) {
-        const exit = await child.exited;
-        const why = this.expected.has(child) ? `it was stopped (${describeExit(exit)})` : `it exited with ${describeExit(exit)}`;
-        throw new ServiceStartError(name, why, child.lastLines());
-      }
-      lastStatus = await httpStatus(healthUrl, 1000);
-      if (lastStatus === 200 && child.running) {
-        this.healthy.add(child);
-        return;
-      }
-      if (Date.now() >= deadline) {
-        this.expected.add(child);
-        await child.terminate('SIGTERM', STOP_GRACE_MS);
-        const answer = lastStatus === undefined ? 'no answer' : `last answer ${lastStatus}`;
-        throw new ServiceStartError(
-          name,
-          `GET ${healthUrl} did not answer 200 within ${this.healthTimeoutMs} ms (${answer})`,
-          child.lastLines(),
-        );
-      }
-      await Promise.race([sleep(POLL_INTERVAL_MS), child.exited]);
-    }
+    await waitUntilReady(child, {
+      name,
+      awaiting: `GET ${healthUrl} did not answer 200`,
+      timeoutMs: this.healthTimeoutMs,
+      stoppedOnPurpose: () => this.expected.has(child),
+      probe: async () => {
+        const status = await httpStatus(healthUrl, 1000);
+        return { ready: status === 200, seen: status === undefined ? 'no answer' : `last answer ${status}` };
+      },
+    });
+    this.healthy.add(child);
   }
 
   private onExit(name: string, child: ManagedProcess, exit: ExitInfo): void {

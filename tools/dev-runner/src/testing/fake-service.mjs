@@ -25,7 +25,7 @@ const server = createServer((req, res) => {
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ status: ok ? 'ok' : 'error', pid: process.pid }));
   } else if (req.url === '/env') {
-    const keys = ['PORT', 'DATABASE_NAME', 'NATS_NAMESPACE', 'SMTP_HOST', 'SMTP_PORT', 'FAKE_ROLE'];
+    const keys = ['PORT', 'DATABASE_NAME', 'POSTGRES_URL', 'NATS_URL', 'NATS_NAMESPACE', 'SMTP_HOST', 'SMTP_PORT', 'FAKE_ROLE'];
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(Object.fromEntries(keys.map((key) => [key, process.env[key] ?? null]))));
   } else {
