@@ -55,7 +55,13 @@ export const SERVICE_ENV: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Read by local tooling (`npm start`), never by a service: must not be set on an app service. */
-export const TOOL_ENV = ['MAILDEV_SMTP_PORT', 'MAILDEV_WEB_PORT'] as const;
+export const TOOL_ENV = [
+  'MAILDEV_SMTP_PORT',
+  'MAILDEV_WEB_PORT',
+  'EVENTSHOP_EMBEDDED_POSTGRES',
+  'EVENTSHOP_POSTGRES_PROBE_PORT',
+  'EVENTSHOP_NATS_PROBE_PORT',
+] as const;
 
 /** Every documented name (the README table, as a set). */
 export const DOCUMENTED_ENV: ReadonlySet<string> = new Set([...SHARED_ENV, ...Object.values(SERVICE_ENV).flat(), ...TOOL_ENV]);
