@@ -3,10 +3,17 @@
 // mode, and prints one closing line with the totals ("N passed, N failed").
 // Usage: node scripts/test.mjs [--tier unit|int|e2e]... [--project <folder>]... [extra jest args]
 // --project limits the run to the tests under that folder (the Nx test targets pass their project).
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+//
+// The integration and end-to-end tiers need PostgreSQL and NATS (JetStream). Like `npm start`, this
+// uses the ones that answer (POSTGRES_URL / NATS_URL, else the default addresses) and otherwise
+// starts its own — an embedded PostgreSQL, a local nats-server — with their data in
+// .eventshop/test/, and stops them when the tests end. EVENTSHOP_POSTGRES_PROBE_PORT /
+// EVENTSHOP_NATS_PROBE_PORT move the default addresses, as for npm start.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values, positionals } = parseArgs({
@@ -14,21 +21,53 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   strict: false,
 });
+const rootDir = fileURLToPath(new URL('..', import.meta.url));
 const tiers = values.tier ?? ['unit', 'int', 'e2e'];
 // Jest only looks for tests under its roots, so a project's run does not crawl the workspace.
 const roots = (values.project ?? []).flatMap((folder) => ['--roots', folder]);
 const scope = values.project ? ` in ${values.project.join(', ')}` : '';
-const jest = join(import.meta.dirname, '..', 'node_modules', 'jest', 'bin', 'jest.js');
+const jest = join(rootDir, 'node_modules', 'jest', 'bin', 'jest.js');
 // Unit tests spread over the cores; tests against shared NATS/Postgres/processes go one file at a time.
 const workers = { unit: ['--maxWorkers=2'], int: ['--maxWorkers=2'], e2e: ['--runInBand'] };
 const reports = mkdtempSync(join(tmpdir(), 'eventshop-test-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let failedTier = false;
+let jestRun; // the running Jest process, stopped with us
+let servers; // PostgreSQL and NATS: found running, or started here
 
-for (const tier of tiers) {
-  console.log(`\n=== ${tier} tests${scope} ===`);
-  const report = join(reports, `${tier}.json`);
-  const run = spawnSync(
+async function stopAndExit(code) {
+  jestRun?.kill('SIGTERM');
+  await servers?.stop();
+  rmSync(reports, { recursive: true, force: true });
+  process.exit(code);
+}
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => void stopAndExit(130));
+
+/** The running PostgreSQL and NATS, or ones started for this run (dev-runner's provideInfrastructure). */
+async function provideServers() {
+  const runner = new URL('../tools/dev-runner/dist/index.js', import.meta.url);
+  if (!existsSync(runner)) return undefined; // not built yet: the tests look for the servers themselves
+  const { provideInfrastructure } = await import(runner.href);
+  const unset = (name) => (process.env[name] ?? '') === '';
+  try {
+    return await provideInfrastructure({
+      rootDir,
+      dataDir: join(rootDir, '.eventshop', 'test'),
+      postgresUrl: unset('POSTGRES_URL') ? undefined : process.env.POSTGRES_URL,
+      natsUrl: unset('NATS_URL') ? undefined : process.env.NATS_URL,
+      // Where to look for running servers, as for npm start (default 5432 / 4222).
+      defaultPostgresUrl: unset('EVENTSHOP_POSTGRES_PROBE_PORT') ? undefined : `postgres://postgres@127.0.0.1:${process.env.EVENTSHOP_POSTGRES_PROBE_PORT}`,
+      defaultNatsUrl: unset('EVENTSHOP_NATS_PROBE_PORT') ? undefined : `nats://127.0.0.1:${process.env.EVENTSHOP_NATS_PROBE_PORT}`,
+      onStatus: (line) => console.log(line),
+    });
+  } catch (error) {
+    console.error(`\nThe integration and end-to-end tests need PostgreSQL and NATS:\n${error instanceof Error ? error.message : error}`);
+    await stopAndExit(1);
+  }
+}
+
+function runJest(tier, report, env) {
+  jestRun = spawn(
     process.execPath,
     [
       '--experimental-vm-modules',
@@ -42,8 +81,18 @@ for (const tier of tiers) {
       `--outputFile=${report}`,
       ...positionals,
     ],
-    { stdio: 'inherit', env: { ...process.env, EVENTSHOP_TEST_TIER: tier } },
+    { stdio: 'inherit', env: { ...process.env, ...env, EVENTSHOP_TEST_TIER: tier } },
   );
+  // Asynchronously: a server started here must keep being read from while Jest runs.
+  return new Promise((resolve) => jestRun.on('exit', (code) => resolve(code)));
+}
+
+if (tiers.some((tier) => tier !== 'unit')) servers = await provideServers();
+
+for (const tier of tiers) {
+  console.log(`\n=== ${tier} tests${scope} ===`);
+  const report = join(reports, `${tier}.json`);
+  const status = await runJest(tier, report, tier === 'unit' ? {} : servers?.env);
   try {
     const result = JSON.parse(readFileSync(report, 'utf8'));
     totals.passed += result.numPassedTests;
@@ -57,9 +106,8 @@ for (const tier of tiers) {
     console.error(`${tier} tests produced no report`);
     failedTier = true;
   }
-  if (run.status !== 0) failedTier = true;
+  if (status !== 0) failedTier = true;
 }
-rmSync(reports, { recursive: true, force: true });
 
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
-process.exit(failedTier || totals.failed > 0 ? 1 : 0);
+await stopAndExit(failedTier || totals.failed > 0 ? 1 : 0);

@@ -18,6 +18,8 @@ export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 export interface ProvideInfrastructureOptions {
   /** The repository root: local servers keep their data under `<rootDir>/.eventshop/` (git-ignored). */
   rootDir: string;
+  /** Where local servers keep their data instead (`postgres/`, `nats/` inside it); default `<rootDir>/.eventshop`. */
+  dataDir?: string;
   /** POSTGRES_URL, when set: that server must answer; nothing is started in its place. */
   postgresUrl?: string;
   /** NATS_URL, when set: that server must answer; nothing is started in its place. */
@@ -89,7 +91,7 @@ export async function provideInfrastructure(options: ProvideInfrastructureOption
 
 function planPostgres(options: ProvideInfrastructureOptions, problem: InfrastructureProblem): Plan {
   if (options.postgresUrl !== undefined || options.embeddedPostgres === false) return { problem };
-  const dataDir = join(options.rootDir, '.eventshop', 'postgres');
+  const dataDir = join(dataRoot(options), 'postgres');
   const status = options.onStatus ?? (() => {});
   return {
     start: async () => {
@@ -114,7 +116,7 @@ function planNats(options: ProvideInfrastructureOptions, problem: Infrastructure
   if (!executable) {
     return { problem: { ...problem, reason: `${problem.reason}, and nats-server is not installed`, fix: natsInstallAdvice() } };
   }
-  const dataDir = join(options.rootDir, '.eventshop', 'nats');
+  const dataDir = join(dataRoot(options), 'nats');
   const preferredPort = Number(new URL(options.defaultNatsUrl ?? DEFAULT_NATS_URL).port || 4222);
   const status = options.onStatus ?? (() => {});
   return {
@@ -167,4 +169,8 @@ function natsInstallAdvice(): string {
     'npm start runs nats-server itself when no NATS is running. Install it (or run NATS in Docker):',
     ...NATS_INSTALL_COMMANDS.map(({ on, command }) => `  ${`${on}:`.padEnd(width)}${command}`),
   ].join('\n');
+}
+
+function dataRoot(options: ProvideInfrastructureOptions): string {
+  return options.dataDir ?? join(options.rootDir, '.eventshop');
 }
