@@ -10,6 +10,8 @@ export * from './middleware/dead-letter.middleware.js';
 export * from './middleware/recoverer.middleware.js';
 export * from './middleware/retry.middleware.js';
 export * from './middleware/timeout.middleware.js';
+export * from './defaults.js';
+export * from './router/message-router.js';
 export * from './jetstream/topology.js';
 export * from './jetstream/jetstream-publisher.js';
 export * from './jetstream/jetstream-subscriber.js';
