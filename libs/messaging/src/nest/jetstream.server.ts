@@ -36,6 +36,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         breaker: (name) => this.runtime.breaker(name),
       });
       for (const [, head] of this.messageHandlers) {
+        // Handlers sharing a pattern share a name (see OnEvent); the router refuses the second one.
         for (let handler: NestHandler | undefined = head; handler; handler = handler.next) {
           const registration = registrationOf(handler);
           if (registration) await this.router.subscribe(registration, this.invoker(handler));
@@ -47,7 +48,11 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     }
   }
 
-  /** Calls the Nest handler (its pipes, guards and filters included) and waits for what it returns. */
+  /**
+   * Calls the Nest handler (its pipes, guards and filters included) and waits for what it returns.
+   * It is never chained to another (every registration has a pattern of its own), so this runs
+   * exactly this handler.
+   */
   private invoker(nestHandler: NestHandler): EventHandler {
     return async (event, context) => {
       const result = await nestHandler(event, new JetStreamContext([context]));

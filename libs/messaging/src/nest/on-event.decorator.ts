@@ -45,8 +45,10 @@ export function OnEvent(contract: EventContract | readonly EventContract[], opti
   const contracts = Array.isArray(contract) ? contract : [contract as EventContract];
   if (contracts.length === 0) throw new Error(`@OnEvent(${options.handler}) needs at least one contract`);
   const registration: HandlerRegistration = { contracts, ...options };
-  // Nest keys handlers by pattern; the handler name keeps several multi-event handlers apart.
-  const pattern = contracts.length === 1 ? subjectOf(registration) : `${subjectOf(registration)}#${options.handler}`;
+  // Nest keys handlers by pattern and chains those that share one, so that calling one calls them
+  // all. A pattern of their own per handler name keeps two handlers of one event apart: each
+  // consumer group must run its own handler and nothing else.
+  const pattern = `${subjectOf(registration)}#${options.handler}`;
   return applyDecorators(
     EventPattern(pattern, JETSTREAM_TRANSPORT, { eventshop: registration }) as MethodDecorator,
     UseFilters(new RethrowToTransport()),
