@@ -4,6 +4,7 @@ import { MessageRouter, type EventHandler } from '../router/message-router.js';
 import { JetStreamContext } from './jetstream.context.js';
 import { JETSTREAM_TRANSPORT, registrationOf } from './on-event.decorator.js';
 import type { MessagingRuntime } from './messaging-runtime.js';
+import type { Inbox } from '../inbox/inbox.js';
 
 /**
  * A NestJS transport that feeds `@OnEvent` handlers from JetStream durable consumers: every handler
@@ -14,7 +15,11 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   override readonly transportId = JETSTREAM_TRANSPORT;
   private router?: MessageRouter;
 
-  constructor(private readonly runtime: MessagingRuntime) {
+  /** `inbox` backs `context.once` in the handlers; a service without a database may leave it out. */
+  constructor(
+    private readonly runtime: MessagingRuntime,
+    private readonly inbox?: Inbox,
+  ) {
     super();
   }
 
@@ -34,6 +39,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         middleware: options.middleware,
         metricsRegistry: options.metricsRegistry,
         breaker: (name) => this.runtime.breaker(name),
+        inbox: this.inbox,
       });
       for (const [, head] of this.messageHandlers) {
         // Handlers sharing a pattern share a name (see OnEvent); the router refuses the second one.

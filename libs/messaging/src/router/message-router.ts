@@ -16,6 +16,7 @@ import { throttle } from '../middleware/throttle.middleware.js';
 import { timeout } from '../middleware/timeout.middleware.js';
 import { recoverer } from '../middleware/recoverer.middleware.js';
 import type { DependencyBreaker } from '../middleware/circuit-breaker.middleware.js';
+import type { HandleOnce, Inbox } from '../inbox/inbox.js';
 
 /** How one handler consumes: its name (and so its consumer group) and its own settings. */
 export interface HandlerOptions {
@@ -60,6 +61,12 @@ export interface HandlerContext {
   readonly handler: string;
   /** The raw delivery: subject, headers, delivery count, stream sequence, consumer group. */
   readonly message: ReceivedMessage;
+  /**
+   * Handles this event at most once for this handler: `context.once.run(work, { effect })`. Keyed
+   * by the registration's name and the event's id, so the handler never names itself again. Needs
+   * the router's `inbox`.
+   */
+  readonly once: HandleOnce;
 }
 
 /** The code a registration runs: the validated event in, throw for "not processed". */
@@ -86,6 +93,8 @@ export interface MessageRouterOptions {
   readonly metricsRegistry?: Registry;
   /** Looks up the breaker a registration's `pauseWhileDown` names; needed only by such registrations. */
   readonly breaker?: (name: string) => DependencyBreaker;
+  /** The service database's inbox, behind `HandlerContext.once`; needed only by handlers that use it. */
+  readonly inbox?: Inbox;
 }
 
 /** The name of a handler's consumer group: `<service>__<handler>`. */
@@ -150,7 +159,7 @@ export class MessageRouter {
         // A handler that can pause holds no more than it works on, so nothing waits unseen in a buffer.
         prefetch: registration.pauseWhileDown ? (registration.maxInFlight ?? 1) : undefined,
       },
-      withMiddleware(validatedBy(registration, handle), ...this.middlewareFor(registration, ackWaitMs)),
+      withMiddleware(validatedBy(registration, handle, options.inbox), ...this.middlewareFor(registration, ackWaitMs)),
     );
     this.subscriptions.push(subscription);
     return subscription;
@@ -199,13 +208,22 @@ export class MessageRouter {
  * the registration follows several), validates it, and calls the handler. An event the handler does
  * not follow is acked and skipped; one that breaks its contract throws a permanent error.
  */
-function validatedBy(registration: HandlerRegistration, handle: EventHandler): MessageHandler {
+function validatedBy(registration: HandlerRegistration, handle: EventHandler, inbox: Inbox | undefined): MessageHandler {
   const { contracts, handler } = registration;
   return async (message) => {
     const body = decodeJson(message.payload);
     const contract = contracts.length === 1 ? contracts[0] : contractOf(contracts, body);
     if (!contract) return;
-    await handle(contract.parse(body), { handler, message });
+    const event = contract.parse(body);
+    await handle(event, {
+      handler,
+      message,
+      // The envelope's id, not the message's: a replayed dead letter is a new message of the same event.
+      get once() {
+        if (!inbox) throw new Error(`handler "${handler}" uses the inbox, but its router was given none`);
+        return inbox.once({ handler, eventId: event.id });
+      },
+    });
   };
 }
 

@@ -7,6 +7,7 @@ import { DeadLetterHeaders, encodeJson, type ReceivedMessage } from '../message.
 import { topologyFor } from '../jetstream/topology.js';
 import { InMemoryPubSub } from '../memory/in-memory-pubsub.js';
 import { eventHeaders } from '../outbox/event-bus.js';
+import { Inbox } from '../inbox/inbox.js';
 import { consumerGroupName, MessageRouter, subjectOf, type HandlerContext, type MessageRouterOptions } from './message-router.js';
 
 const topology = topologyFor('rt');
@@ -70,6 +71,25 @@ describe('MessageRouter', () => {
     expect(context.handler).toBe('welcome');
     expect(context.message.consumer).toBe(consumerGroupName('svc', 'welcome'));
     expect(context.message.subject).toBe(`${topology.eventsSubjectRoot}.user.user-signed-up.v1`);
+  });
+
+  it("binds the handler's handle-once to its registration name and the event id (the envelope's, not the message's)", async () => {
+    const handler = recording();
+    await routerWith({ inbox: new Inbox({} as never) }).subscribe({ handler: 'welcome', contracts: [UserSignedUpV1] }, handler.handle);
+    const event = signUp();
+    await publish(event);
+    await handler.called;
+
+    expect(handler.calls[0].context.once.key).toEqual({ handler: 'welcome', eventId: event.id });
+  });
+
+  it('says so when a handler asks for handle-once but the router has no inbox', async () => {
+    const handler = recording();
+    await routerWith().subscribe({ handler: 'welcome', contracts: [UserSignedUpV1] }, handler.handle);
+    await publish(signUp());
+    await handler.called;
+
+    expect(() => handler.calls[0].context.once).toThrow(/handler "welcome" uses the inbox, but its router was given none/);
   });
 
   it('dead-letters a message that breaks its contract at once, naming the handler; the handler never runs', async () => {

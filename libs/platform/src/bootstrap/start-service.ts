@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
-import { installTracePropagation, JetStreamServer, MessagingRuntime, NatsUnavailableError } from '@eventshop/messaging';
+import { Inbox, installTracePropagation, JetStreamServer, MessagingRuntime, NatsUnavailableError } from '@eventshop/messaging';
 import { ConfigError, type BaseConfig } from '../config/config.js';
 import { PostgresUnavailableError } from '../database/ensure-database.js';
 import { JwtKeyError } from '../auth/jwt-keys.js';
@@ -37,7 +37,7 @@ export async function startService(options: StartServiceOptions): Promise<INestA
   app.useGlobalFilters(new HttpErrorsFilter(app.getHttpAdapter()));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   if (options.consumesEvents) {
-    app.connectMicroservice({ strategy: new JetStreamServer(app.get(MessagingRuntime)) }, { inheritAppConfig: true });
+    app.connectMicroservice({ strategy: new JetStreamServer(app.get(MessagingRuntime), app.get(Inbox)) }, { inheritAppConfig: true });
   }
   if (options.requestReply) {
     app.connectMicroservice(

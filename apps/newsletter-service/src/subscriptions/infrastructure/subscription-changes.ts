@@ -35,7 +35,7 @@ export class SubscriptionChanges {
   }
 
   /**
-   * Applies `command` inside the caller's transaction (an event handler's `processOnce`). A lost
+   * Applies `command` inside the caller's transaction (an event handler's `HandleOnce`). A lost
    * creation race throws `SubscriptionCreatedConcurrentlyError`; the bus then redelivers the event.
    */
   async applyWithin(transaction: EntityManager, userId: string, command: SubscriptionCommand): Promise<Subscription | null> {
