@@ -63,7 +63,7 @@ describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', ()
       PORT: 0,
     };
     const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
-    app = await startService({ module: NewsletterServiceModule.register(config, logger), config, logger, consumesEvents: true });
+    app = await startService({ module: NewsletterServiceModule.register(config, logger), config, logger });
     http = request(app.getHttpServer());
     dataSource = app.get(DataSource);
     nats = await connect({ servers: TEST_NATS_URL });

@@ -46,7 +46,6 @@ import { NestFactory } from '@nestjs/core';
 import { ClientNats, EventPattern, Payload, Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { EVENT_SUBJECT_ROOT, UserSignedUpV1 } from '@eventshop/contracts';
 import {
-  CreateMessagingTables1732300000000,
   EventBus,
   Headers,
   JetStreamPublisher,
@@ -57,6 +56,7 @@ import {
   deleteStreams,
   ensureStreams,
   installTracePropagation,
+  messagingMigrations,
   topologyFor,
   type Topology,
 } from '@eventshop/messaging';
@@ -572,7 +572,7 @@ async function outboxBench(config: Config, env: JsEnv, dbName: string, cleanups:
   const ds = new DataSource({
     type: 'postgres',
     url: url.toString(),
-    migrations: [CreateMessagingTables1732300000000],
+    migrations: [...messagingMigrations],
     logging: false,
     extra: { max: 10 },
   });

@@ -15,7 +15,7 @@ import { JetStreamPublisher } from '../jetstream/jetstream-publisher.js';
 import { deleteStreams, topologyFor } from '../jetstream/topology.js';
 import { createTestDatabase, TEST_NATS_URL, uniqueName } from '../testing/test-infrastructure.js';
 import { eventually, publishEvent } from '../testing/publish-event.js';
-import { JetStreamServer } from './jetstream.server.js';
+import { connectJetStreamTransport, JetStreamServer } from './jetstream.server.js';
 import { MessagingModule } from './messaging.module.js';
 import { MessagingRuntime } from './messaging-runtime.js';
 import { OnEvent } from './on-event.decorator.js';
@@ -71,7 +71,7 @@ describe('JetStreamServer (Nest transport, real NATS)', () => {
     })
     class TestAppModule {}
     app = await NestFactory.create(TestAppModule, { logger: false, abortOnError: false });
-    app.connectMicroservice({ strategy: new JetStreamServer(app.get(MessagingRuntime)) });
+    expect(connectJetStreamTransport(app)).toBe(true);
     await app.startAllMicroservices();
     await app.init();
     // The test's own connection: it publishes and inspects, and outlives the app for the clean-up.
@@ -151,4 +151,18 @@ describe('JetStreamServer (Nest transport, real NATS)', () => {
       await clash.close();
     }
   }, 30_000);
+
+  it('connects no transport to an app without @OnEvent handlers: consuming follows from declaring handlers', async () => {
+    @Controller()
+    class HttpOnlyController {}
+    @Module({ controllers: [HttpOnlyController] })
+    class HttpOnlyModule {}
+    const httpOnly = await NestFactory.create(HttpOnlyModule, { logger: false, abortOnError: false });
+    try {
+      expect(connectJetStreamTransport(httpOnly)).toBe(false);
+      expect(httpOnly.getMicroservices()).toHaveLength(0);
+    } finally {
+      await httpOnly.close();
+    }
+  });
 });

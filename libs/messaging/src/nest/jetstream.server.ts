@@ -1,10 +1,12 @@
+import type { INestApplication } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { Server, type CustomTransportStrategy, type MessageHandler as NestHandler } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { MessageRouter, type EventHandler } from '../router/message-router.js';
 import { JetStreamContext } from './jetstream.context.js';
-import { JETSTREAM_TRANSPORT, registrationOf } from './on-event.decorator.js';
-import type { MessagingRuntime } from './messaging-runtime.js';
-import type { Inbox } from '../inbox/inbox.js';
+import { declaresEventHandlers, JETSTREAM_TRANSPORT, registrationOf } from './on-event.decorator.js';
+import { MessagingRuntime } from './messaging-runtime.js';
+import { Inbox } from '../inbox/inbox.js';
 
 /**
  * A NestJS transport that feeds `@OnEvent` handlers from JetStream durable consumers: every handler
@@ -78,4 +80,18 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   unwrap<T>(): T {
     return this.runtime.connection as T;
   }
+}
+
+/**
+ * Connects the JetStream transport to `app` if any of its controllers has an `@OnEvent` handler,
+ * and says whether it did: a service consumes events exactly when it declares handlers, with no
+ * flag to keep in step. Call it before `app.startAllMicroservices()`.
+ */
+export function connectJetStreamTransport(app: INestApplication): boolean {
+  const consumesEvents = [...app.get(ModulesContainer).values()].some((module) =>
+    [...module.controllers.values()].some((controller) => controller.metatype && declaresEventHandlers(controller.metatype)),
+  );
+  if (!consumesEvents) return false;
+  app.connectMicroservice({ strategy: new JetStreamServer(app.get(MessagingRuntime), app.get(Inbox)) }, { inheritAppConfig: true });
+  return true;
 }

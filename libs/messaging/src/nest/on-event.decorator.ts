@@ -10,6 +10,14 @@ export const JETSTREAM_TRANSPORT = Symbol('JETSTREAM_TRANSPORT');
 /** `@OnEvent`'s options: the router's handler options (name, retry, timeout, concurrency, …). */
 export type OnEventOptions = HandlerOptions;
 
+/** Classes with at least one `@OnEvent` method, so an app can tell whether it consumes events. */
+const classesWithEventHandlers = new WeakSet<object>();
+
+/** Whether `type` (a controller class) declares at least one `@OnEvent` handler. */
+export function declaresEventHandlers(type: object): boolean {
+  return classesWithEventHandlers.has(type);
+}
+
 /** The registration `@OnEvent` stored on a Nest handler, if it is one of ours. */
 export function registrationOf(handler: NestHandler): HandlerRegistration | undefined {
   if (!handler.isEventHandler) return undefined;
@@ -49,8 +57,10 @@ export function OnEvent(contract: EventContract | readonly EventContract[], opti
   // all. A pattern of their own per handler name keeps two handlers of one event apart: each
   // consumer group must run its own handler and nothing else.
   const pattern = `${subjectOf(registration)}#${options.handler}`;
+  const markClass: MethodDecorator = (target) => void classesWithEventHandlers.add(target.constructor);
   return applyDecorators(
     EventPattern(pattern, JETSTREAM_TRANSPORT, { eventshop: registration }) as MethodDecorator,
     UseFilters(new RethrowToTransport()),
+    markClass,
   );
 }

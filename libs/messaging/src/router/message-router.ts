@@ -11,11 +11,11 @@ import { correlation } from '../middleware/correlation.middleware.js';
 import { deadLetter } from '../middleware/dead-letter.middleware.js';
 import { metrics } from '../middleware/metrics.middleware.js';
 import { defaultRetryPolicy, retry, type RetryPolicy } from '../middleware/retry.middleware.js';
-import { pauseWhileOpen } from '../middleware/circuit-breaker.middleware.js';
+import { pauseWhileOpen } from '../middleware/pause-while-open.middleware.js';
 import { throttle } from '../middleware/throttle.middleware.js';
 import { timeout } from '../middleware/timeout.middleware.js';
 import { recoverer } from '../middleware/recoverer.middleware.js';
-import type { DependencyBreaker } from '../middleware/circuit-breaker.middleware.js';
+import type { DependencyBreaker } from '../resilience/dependency-breaker.js';
 import type { HandleOnce, Inbox } from '../inbox/inbox.js';
 
 /** How one handler consumes: its name (and so its consumer group) and its own settings. */
