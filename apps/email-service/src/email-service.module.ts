@@ -8,13 +8,16 @@ import { BreakerGuardedMailer, SMTP_DEPENDENCY } from './mail/infrastructure/bre
 import { SentEmailRecord } from './mail/infrastructure/sent-email.record.js';
 import { RecipientRecord } from './mail/infrastructure/recipient.record.js';
 import { RecipientRepository } from './mail/infrastructure/recipient.repository.js';
-import { SendOnce } from './mail/infrastructure/send-once.js';
+import { SentEmails } from './mail/infrastructure/sent-emails.js';
 import { CreateSentEmails1732300000200 } from './mail/infrastructure/migrations/1732300000200-create-sent-emails.js';
 import { CreateRecipients1732300000300 } from './mail/infrastructure/migrations/1732300000300-create-recipients.js';
+import { RecordRecipientHandler } from './record-recipient/record-recipient.handler.js';
 import { RecordRecipientEventController } from './record-recipient/record-recipient.event.controller.js';
 import { SendWelcomeEmailHandler, UnsubscribeLinks } from './send-welcome-email/send-welcome-email.handler.js';
 import { SendWelcomeEmailEventController } from './send-welcome-email/send-welcome-email.event.controller.js';
+import { SendOrderConfirmationHandler } from './send-order-confirmation/send-order-confirmation.handler.js';
 import { SendOrderConfirmationEventController } from './send-order-confirmation/send-order-confirmation.event.controller.js';
+import { SendCancellationNoticeHandler } from './send-cancellation-notice/send-cancellation-notice.handler.js';
 import { SendCancellationNoticeEventController } from './send-cancellation-notice/send-cancellation-notice.event.controller.js';
 
 /** The composition root of email-service. */
@@ -42,8 +45,11 @@ export class EmailServiceModule implements OnApplicationShutdown {
       ],
       providers: [
         RecipientRepository,
-        SendOnce,
+        SentEmails,
+        RecordRecipientHandler,
         SendWelcomeEmailHandler,
+        SendOrderConfirmationHandler,
+        SendCancellationNoticeHandler,
         {
           provide: UnsubscribeLinks,
           useValue: new UnsubscribeLinks(config.NEWSLETTER_PUBLIC_URL, new LinkSigner(config.NEWSLETTER_LINK_SECRET)),

@@ -5,6 +5,6 @@ import { EmailServiceModule } from './email-service.module.js';
 runMain(manifest.name, async () => {
   const config = loadEmailServiceConfig();
   const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
-  await startService({ module: EmailServiceModule.register(config, logger), config, logger, consumesEvents: true });
+  await startService({ module: EmailServiceModule.register(config, logger), config, logger });
   logger.info(`${manifest.name} listening on http://${config.HOST}:${config.PORT}`);
 });

@@ -5,6 +5,6 @@ import { NewsletterServiceModule } from './newsletter-service.module.js';
 runMain(manifest.name, async () => {
   const config = loadNewsletterServiceConfig();
   const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
-  await startService({ module: NewsletterServiceModule.register(config, logger), config, logger, consumesEvents: true });
+  await startService({ module: NewsletterServiceModule.register(config, logger), config, logger });
   logger.info(`${manifest.name} listening on http://${config.HOST}:${config.PORT}`);
 });

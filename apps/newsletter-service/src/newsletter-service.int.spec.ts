@@ -13,7 +13,7 @@ import { eventually, publishEvent, TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName 
 import { dropDatabase, JsonLogger, LinkSigner, startService, UNSUBSCRIBE_PURPOSE } from '@eventshop/platform';
 import { loadNewsletterServiceConfig, manifest } from './config.js';
 import { NewsletterServiceModule } from './newsletter-service.module.js';
-import { SUBSCRIBE_OPTED_IN_USERS } from './subscribe-opted-in-users/subscribe-opted-in-users.event.controller.js';
+import { SUBSCRIBE_OPTED_IN_USERS } from './subscribe-opted-in-users/subscribe-opted-in-users.handler.js';
 
 const LINK_SECRET = 'int-test-newsletter-link-secret';
 const TEST_TIMEOUT_MS = 30_000;
@@ -63,7 +63,7 @@ describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', ()
       PORT: 0,
     };
     const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
-    app = await startService({ module: NewsletterServiceModule.register(config, logger), config, logger, consumesEvents: true });
+    app = await startService({ module: NewsletterServiceModule.register(config, logger), config, logger });
     http = request(app.getHttpServer());
     dataSource = app.get(DataSource);
     nats = await connect({ servers: TEST_NATS_URL });

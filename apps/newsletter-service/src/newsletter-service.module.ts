@@ -5,6 +5,7 @@ import { SubscriptionRecord } from './subscriptions/infrastructure/subscription.
 import { SubscriptionRepository } from './subscriptions/infrastructure/subscription.repository.js';
 import { SubscriptionCommands } from './subscriptions/infrastructure/subscription-commands.js';
 import { CreateSubscriptions1732300000400 } from './subscriptions/infrastructure/migrations/1732300000400-create-subscriptions.js';
+import { SubscribeOptedInUsersHandler } from './subscribe-opted-in-users/subscribe-opted-in-users.handler.js';
 import { SubscribeOptedInUsersEventController } from './subscribe-opted-in-users/subscribe-opted-in-users.event.controller.js';
 import { UnsubscribeViaLinkHandler } from './unsubscribe-via-link/unsubscribe-via-link.handler.js';
 import { UnsubscribeViaLinkHttpController } from './unsubscribe-via-link/unsubscribe-via-link.http.controller.js';
@@ -39,6 +40,7 @@ export class NewsletterServiceModule {
       providers: [
         SubscriptionRepository,
         SubscriptionCommands,
+        SubscribeOptedInUsersHandler,
         UnsubscribeViaLinkHandler,
         ResubscribeHandler,
         UnsubscribeFromAccountHandler,

@@ -5,6 +5,6 @@ import { OrderServiceModule } from './order-service.module.js';
 runMain(manifest.name, async () => {
   const config = loadOrderServiceConfig();
   const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
-  await startService({ module: OrderServiceModule.register(config, logger), config, logger, consumesEvents: true });
+  await startService({ module: OrderServiceModule.register(config, logger), config, logger });
   logger.info(`${manifest.name} listening on http://${config.HOST}:${config.PORT}`);
 });

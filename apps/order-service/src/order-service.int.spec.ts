@@ -141,7 +141,7 @@ async function eventsOnTheStreamFor(orderId: string): Promise<Array<{ envelope: 
 describe('order-service (in-process, real PostgreSQL + NATS JetStream)', () => {
   beforeAll(async () => {
     const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
-    app = await startService({ module: OrderServiceModule.register(config, logger), config, logger, consumesEvents: true });
+    app = await startService({ module: OrderServiceModule.register(config, logger), config, logger });
     db = app.get(DataSource);
     nats = await connect({ servers: TEST_NATS_URL });
     jsm = await jetstreamManager(nats);

@@ -9,7 +9,6 @@ runMain(manifest.name, async () => {
     module: ReadModelServiceModule.register(config, logger),
     config,
     logger,
-    consumesEvents: true,
     requestReply: { serviceName: manifest.name },
   });
   logger.info(`${manifest.name} listening on http://${config.HOST}:${config.PORT}`);

@@ -5,6 +5,6 @@ import { UserServiceModule } from './user-service.module.js';
 runMain(manifest.name, async () => {
   const config = loadUserServiceConfig();
   const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
-  await startService({ module: UserServiceModule.register(config, logger), config, logger, consumesEvents: false });
+  await startService({ module: UserServiceModule.register(config, logger), config, logger });
   logger.info(`${manifest.name} listening on http://${config.HOST}:${config.PORT}`);
 });

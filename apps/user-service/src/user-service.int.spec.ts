@@ -59,7 +59,7 @@ async function signUp(email: string, password = 'correct horse battery'): Promis
 describe('user-service over HTTP', () => {
   beforeAll(async () => {
     const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
-    app = await startService({ module: UserServiceModule.register(config, logger), config, logger, consumesEvents: false });
+    app = await startService({ module: UserServiceModule.register(config, logger), config, logger });
   }, 60_000);
 
   afterAll(async () => {
@@ -171,7 +171,7 @@ describe('user-service while its PostgreSQL restarts', () => {
     // The service reaches PostgreSQL only through the proxy, which the test can cut.
     const routed = { ...config, POSTGRES_URL: proxy.route(TEST_POSTGRES_URL), DATABASE_NAME: restartDatabase };
     const logger = new JsonLogger(manifest.name, 'error');
-    service = await startService({ module: UserServiceModule.register(routed, logger), config: routed, logger, consumesEvents: false });
+    service = await startService({ module: UserServiceModule.register(routed, logger), config: routed, logger });
   }, 60_000);
 
   afterAll(async () => {

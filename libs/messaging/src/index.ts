@@ -1,31 +1,66 @@
-export * from './message.js';
-export * from './handler.js';
-export * from './logger.js';
-export * from './ports/publisher.js';
-export * from './ports/subscriber.js';
-export * from './context/message-context.js';
-export * from './context/tracing.js';
-export * from './middleware/correlation.middleware.js';
-export * from './middleware/dead-letter.middleware.js';
-export * from './middleware/recoverer.middleware.js';
-export * from './middleware/retry.middleware.js';
-export * from './middleware/timeout.middleware.js';
-export * from './jetstream/topology.js';
-export * from './jetstream/jetstream-publisher.js';
-export * from './jetstream/jetstream-subscriber.js';
-export * from './jetstream/keyed-lanes.js';
-export * from './outbox/messaging-tables.migration.js';
-export * from './outbox/event-bus.js';
-export * from './outbox/outbox-relay.js';
-export * from './inbox/inbox.js';
-export * from './nest/messaging-options.js';
-export * from './nest/messaging-runtime.js';
-export * from './nest/messaging.module.js';
-export * from './nest/on-event.decorator.js';
-export * from './nest/jetstream.server.js';
-export * from './nest/jetstream.context.js';
-export * from './middleware/throttle.middleware.js';
-export * from './middleware/circuit-breaker.middleware.js';
-export * from './middleware/metrics.middleware.js';
-export * from './dead-letter/dead-letter-admin.js';
-export * from './decider/decider-runner.js';
+// The public API of @eventshop/messaging: what services, tools and end-to-end tests use, and the
+// types their signatures need. Everything else is internal; the library's own tests import it by
+// path. Test helpers live in '@eventshop/messaging/testing'.
+
+// Ports: the two small interfaces every adapter implements.
+export type { Publisher } from './ports/publisher.js';
+export type { Subscriber, Subscription, SubscriptionOptions } from './ports/subscriber.js';
+
+// Messages, outcomes, middleware.
+export { Headers } from './message.js';
+export type { MessageHeaders, OutgoingMessage, ReceivedMessage } from './message.js';
+export type { MessageHandler, Middleware, Outcome } from './handler.js';
+export type { RetryPolicy } from './middleware/retry.middleware.js';
+export type { BusLogger } from './logger.js';
+export { DEFAULT_ACK_WAIT_MS } from './defaults.js';
+
+// The router: a handler registration → its consumer group behind the standard middleware chain.
+export { consumerGroupName, MessageRouter } from './router/message-router.js';
+export type {
+  EventHandler,
+  HandlerContext,
+  HandlerOptions,
+  HandlerRegistration,
+  MessageRouterOptions,
+} from './router/message-router.js';
+
+// Correlation and trace context, carried from HTTP through the outbox to handlers.
+export { correlationIdOrNew, messageContext, traceHeadersFrom } from './context/message-context.js';
+export type { MessageContext } from './context/message-context.js';
+export { installTracePropagation } from './context/tracing.js';
+
+// The JetStream adapter: streams and subjects, publisher, durable subscriber.
+export { deleteStreams, ensureStreams, namespacedSubject, topologyFor } from './jetstream/topology.js';
+export type { StreamSettings, Topology } from './jetstream/topology.js';
+export { JetStreamPublisher } from './jetstream/jetstream-publisher.js';
+export { JetStreamSubscriber } from './jetstream/jetstream-subscriber.js';
+export type { JetStreamSubscriberOptions } from './jetstream/jetstream-subscriber.js';
+
+// Outbox (publishing with the state change) and inbox (handling each event once), and their tables.
+export { EventBus } from './outbox/event-bus.js';
+export { listenConnectionFrom, OutboxRelay } from './outbox/outbox-relay.js';
+export type { ListenConnection, OutboxRelayOptions } from './outbox/outbox-relay.js';
+export { HandleOnce, Inbox } from './inbox/inbox.js';
+export type { HandleOnceOptions, HandleOnceResult, InboxKey } from './inbox/inbox.js';
+export { messagingMigrations } from './messaging-migrations.js';
+
+// Deciders: load → decide → save + publish through the outbox, in one transaction.
+export { DeciderRunner, integrationEvent } from './decider/decider-runner.js';
+export type { Decision, DecisionStore, DeciderRunnerParts, IntegrationEvent, IntegrationEventsOf } from './decider/decider-runner.js';
+
+// Resilience: the circuit breaker around an outbound dependency (`@OnEvent({ pauseWhileDown })`).
+export { createDependencyBreaker } from './resilience/dependency-breaker.js';
+export type { DependencyBreaker, DependencyBreakerOptions } from './resilience/dependency-breaker.js';
+
+// Nest integration: the module, the decorator, the transport.
+export { MessagingModule } from './nest/messaging.module.js';
+export type { MessagingOptions } from './nest/messaging-options.js';
+export { MessagingRuntime, NatsUnavailableError } from './nest/messaging-runtime.js';
+export { OnEvent } from './nest/on-event.decorator.js';
+export type { OnEventOptions } from './nest/on-event.decorator.js';
+export { JetStreamContext } from './nest/jetstream.context.js';
+export { connectJetStreamTransport } from './nest/jetstream.server.js';
+
+// Dead letters: list, show, replay, purge (the `npm run dlq` CLI is built on it).
+export { DeadLetterAdmin } from './dead-letter/dead-letter-admin.js';
+export type { DeadLetter, DeadLetterFilter, ReplayResult } from './dead-letter/dead-letter-admin.js';

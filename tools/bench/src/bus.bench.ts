@@ -8,8 +8,9 @@
  * Rows (the JetStream rows share one file-backed stream made by ensureStreams, as the services' is):
  *   - raw @nats-io/jetstream: js.publish pipelined + a durable pull consumer with consume(), ack each;
  *     once without and once with a Nats-Msg-Id (our bus always sets one, so that row is the fair baseline)
- *   - our bus: JetStreamPublisher + JetStreamSubscriber, correlation → retry → recoverer around a no-op
- *     handler, maxInFlight 1 and 32
+ *   - our bus: JetStreamPublisher + a MessageRouter registration (JetStreamSubscriber behind the
+ *     services' standard middleware chain: dead letter, retry, timeout, contract validation, …) around
+ *     a handler that only records, maxInFlight 1 and 32
  *   - @nestjs/microservices' NATS transport: ClientNats.emit + an @EventPattern handler (core NATS, at most once)
  *   - the outbox relay: rows committed through EventBus.publish, then OutboxRelay.relayOnce() in a loop
  *
@@ -43,23 +44,20 @@ import {
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClientNats, EventPattern, Payload, Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { UserSignedUpV1 } from '@eventshop/contracts';
+import { EVENT_SUBJECT_ROOT, UserSignedUpV1 } from '@eventshop/contracts';
 import {
-  CreateMessagingTables1732300000000,
   EventBus,
   Headers,
   JetStreamPublisher,
   JetStreamSubscriber,
+  MessageRouter,
   OutboxRelay,
-  correlation,
+  consumerGroupName,
   deleteStreams,
   ensureStreams,
   installTracePropagation,
-  recoverer,
-  retry,
+  messagingMigrations,
   topologyFor,
-  withMiddleware,
-  type Subscription,
   type Topology,
 } from '@eventshop/messaging';
 
@@ -425,18 +423,12 @@ async function rawJetStream(env: JsEnv, rec: Recorder, key: string, withMsgId: b
 
 async function ourBus(env: JsEnv, rec: Recorder, key: string, maxInFlight: number): Promise<Harness> {
   const subject = `${env.topology.eventsSubjectRoot}.bench.${key}`;
-  const group = `bench_${key}`;
   const publisher = new JetStreamPublisher(env.js);
   const subscriber = new JetStreamSubscriber(env.js, env.jsm, { stream: env.topology.eventsStream });
-  const handler = withMiddleware(
-    async (message) => {
-      rec.record(Number(message.headers[SENT_AT]));
-    },
-    correlation,
-    retry(),
-    recoverer,
-  );
-  let subscription: Subscription | undefined;
+  // The chain a service's handler runs in, as the Nest transport builds it (no metrics registry here).
+  const router = new MessageRouter({ serviceName: 'bench', subscriber, publisher, topology: env.topology });
+  const registration = { handler: key, contracts: [UserSignedUpV1], subject: `${EVENT_SUBJECT_ROOT}.bench.${key}`, maxInFlight };
+  const group = consumerGroupName('bench', key);
   const correlationId = randomUUID();
   let sequence = 0;
   const harness: Harness = {
@@ -463,12 +455,11 @@ async function ourBus(env: JsEnv, rec: Recorder, key: string, maxInFlight: numbe
     },
     flush: () => env.nc.flush(),
     async startConsumer() {
-      subscription = await subscriber.subscribe({ group, subject, maxInFlight }, handler);
+      await router.subscribe(registration, async (_event, { message }) => {
+        rec.record(Number(message.headers[SENT_AT]));
+      });
     },
-    async stopConsumer() {
-      await subscription?.close();
-      subscription = undefined;
-    },
+    stopConsumer: () => router.close(),
     settled: () => waitAcked(env, group),
     async close() {
       await harness.stopConsumer();
@@ -581,7 +572,7 @@ async function outboxBench(config: Config, env: JsEnv, dbName: string, cleanups:
   const ds = new DataSource({
     type: 'postgres',
     url: url.toString(),
-    migrations: [CreateMessagingTables1732300000000],
+    migrations: [...messagingMigrations],
     logging: false,
     extra: { max: 10 },
   });

@@ -1,27 +1,16 @@
 import { Controller } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
-import { DataSource } from 'typeorm';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { UserSignedUpV1 } from '@eventshop/contracts';
-import { OnEvent, processOnce } from '@eventshop/messaging';
-import { RecipientRepository } from '../mail/infrastructure/recipient.repository.js';
+import { JetStreamContext, OnEvent } from '@eventshop/messaging';
+import { RECORD_RECIPIENT, RecordRecipientHandler } from './record-recipient.handler.js';
 
-const RECORD_RECIPIENT = 'record-recipient';
-
-/**
- * Keeps email-service's own directory of recipients, so order mails need no call to user-service.
- * Separate from the welcome mail on purpose: it must not wait for SMTP.
- */
 @Controller()
 export class RecordRecipientEventController {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly recipients: RecipientRepository,
-  ) {}
+  constructor(private readonly handler: RecordRecipientHandler) {}
 
+  /** Consumer group `email-service__record-recipient`. */
   @OnEvent(UserSignedUpV1, { handler: RECORD_RECIPIENT })
-  async onUserSignedUp(@Payload() event: UserSignedUpV1): Promise<void> {
-    await processOnce(this.dataSource, RECORD_RECIPIENT, event.id, (transaction) =>
-      this.recipients.save(transaction, { userId: event.data.userId, email: event.data.email, name: event.data.name }),
-    );
+  async onUserSignedUp(@Payload() event: UserSignedUpV1, @Ctx() context: JetStreamContext): Promise<void> {
+    await this.handler.execute(event, context.once);
   }
 }

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { UserSignedUpV1 } from '@eventshop/contracts';
-import { OnEvent } from '@eventshop/messaging';
+import { JetStreamContext, OnEvent } from '@eventshop/messaging';
 import { SMTP_DEPENDENCY } from '../mail/infrastructure/breaker-guarded-mailer.js';
 import { SEND_WELCOME_EMAIL, SendWelcomeEmailHandler } from './send-welcome-email.handler.js';
 
@@ -11,7 +11,7 @@ export class SendWelcomeEmailEventController {
 
   /** Consumer group `email-service__send-welcome-email`: replicas share the sign-ups. */
   @OnEvent(UserSignedUpV1, { handler: SEND_WELCOME_EMAIL, retry: { maxAttempts: 8 }, pauseWhileDown: SMTP_DEPENDENCY })
-  async onUserSignedUp(@Payload() event: UserSignedUpV1): Promise<void> {
-    await this.handler.execute(event);
+  async onUserSignedUp(@Payload() event: UserSignedUpV1, @Ctx() context: JetStreamContext): Promise<void> {
+    await this.handler.execute(event, context.once);
   }
 }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { type UserSignedUpV1, WelcomeEmailSentV1 } from '@eventshop/contracts';
-import { EventBus } from '@eventshop/messaging';
+import { EventBus, type HandleOnce } from '@eventshop/messaging';
 import { LinkSigner, UNSUBSCRIBE_PATH, UNSUBSCRIBE_PURPOSE } from '@eventshop/platform';
 import { welcomeEmail } from '../mail/domain/templates.js';
-import { SendOnce } from '../mail/infrastructure/send-once.js';
+import { SentEmails } from '../mail/infrastructure/sent-emails.js';
 
+/** The handler's stable name: with the service name it forms the consumer group `email-service__send-welcome-email`. */
 export const SEND_WELCOME_EMAIL = 'send-welcome-email';
 
 /** Where the newsletter's unsubscribe page lives, and the secret its links are signed with. */
@@ -26,12 +27,12 @@ export class UnsubscribeLinks {
 @Injectable()
 export class SendWelcomeEmailHandler {
   constructor(
-    private readonly sendOnce: SendOnce,
+    private readonly sentEmails: SentEmails,
     private readonly eventBus: EventBus,
     private readonly links: UnsubscribeLinks,
   ) {}
 
-  async execute(event: UserSignedUpV1): Promise<{ sent: boolean }> {
+  async execute(event: UserSignedUpV1, once: HandleOnce): Promise<{ sent: boolean }> {
     const { userId, email, name, newsletterOptIn } = event.data;
     const mail = welcomeEmail({
       eventId: event.id,
@@ -39,10 +40,8 @@ export class SendWelcomeEmailHandler {
       name,
       unsubscribeUrl: newsletterOptIn ? this.links.forUser(userId) : undefined,
     });
-    return this.sendOnce.send(SEND_WELCOME_EMAIL, 'welcome', event, mail, (transaction, sentAt) =>
-      this.eventBus
-        .publish(transaction, WelcomeEmailSentV1, { userId, sentAt: sentAt.toISOString() }, { aggregateId: userId })
-        .then(() => undefined),
-    );
+    return this.sentEmails.sendOnce(once, { kind: 'welcome', event, email: mail }, async (transaction, sentAt) => {
+      await this.eventBus.publish(transaction, WelcomeEmailSentV1, { userId, sentAt: sentAt.toISOString() }, { aggregateId: userId });
+    });
   }
 }

@@ -1,31 +1,16 @@
 import { Controller } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
-import { DataSource } from 'typeorm';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { UserSignedUpV1 } from '@eventshop/contracts';
-import { OnEvent, processOnce } from '@eventshop/messaging';
-import { SubscriptionCommands } from '../subscriptions/infrastructure/subscription-commands.js';
-
-export const SUBSCRIBE_OPTED_IN_USERS = 'subscribe-opted-in-users';
+import { JetStreamContext, OnEvent } from '@eventshop/messaging';
+import { SUBSCRIBE_OPTED_IN_USERS, SubscribeOptedInUsersHandler } from './subscribe-opted-in-users.handler.js';
 
 @Controller()
 export class SubscribeOptedInUsersEventController {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly subscriptions: SubscriptionCommands,
-  ) {}
+  constructor(private readonly handler: SubscribeOptedInUsersHandler) {}
 
-  /**
-   * Consumer group `newsletter-service__subscribe-opted-in-users`. A user who opted in becomes
-   * subscribed and `NewsletterSubscribed` (reason `signup`) is published in the same transaction as
-   * the inbox row, so a redelivered sign-up changes and publishes nothing. Of the event only the user
-   * id and the choice are kept: never the email or the name.
-   */
+  /** Consumer group `newsletter-service__subscribe-opted-in-users`. */
   @OnEvent(UserSignedUpV1, { handler: SUBSCRIBE_OPTED_IN_USERS })
-  async onUserSignedUp(@Payload() event: UserSignedUpV1): Promise<void> {
-    const { userId, newsletterOptIn, occurredAt } = event.data;
-    await processOnce(this.dataSource, SUBSCRIBE_OPTED_IN_USERS, event.id, (transaction) =>
-      // The sign-up time is when the user gave their consent: the subscription starts then.
-      this.subscriptions.runWithin(transaction, userId, { type: 'RecordSignUp', userId, optedIn: newsletterOptIn, at: new Date(occurredAt) }),
-    );
+  async onUserSignedUp(@Payload() event: UserSignedUpV1, @Ctx() context: JetStreamContext): Promise<void> {
+    await this.handler.execute(event, context.once);
   }
 }

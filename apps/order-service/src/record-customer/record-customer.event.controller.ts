@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { UserSignedUpV1 } from '@eventshop/contracts';
-import { OnEvent } from '@eventshop/messaging';
+import { JetStreamContext, OnEvent } from '@eventshop/messaging';
 import { RECORD_CUSTOMER, RecordCustomerHandler } from './record-customer.handler.js';
 
 @Controller()
@@ -10,7 +10,7 @@ export class RecordCustomerEventController {
 
   /** Consumer group `order-service__record-customer`; a new deployment catches up on every past sign-up. */
   @OnEvent(UserSignedUpV1, { handler: RECORD_CUSTOMER })
-  async onUserSignedUp(@Payload() event: UserSignedUpV1): Promise<void> {
-    await this.handler.execute(event);
+  async onUserSignedUp(@Payload() event: UserSignedUpV1, @Ctx() context: JetStreamContext): Promise<void> {
+    await this.handler.execute(event, context.once);
   }
 }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { UserSignedUpV1 } from '@eventshop/contracts';
-import { processOnce } from '@eventshop/messaging';
+import type { HandleOnce } from '@eventshop/messaging';
 import { CustomerRepository } from '../customers/infrastructure/customer.repository.js';
 
 /** The handler's stable name: with the service name it forms the consumer group `order-service__record-customer`. */
@@ -13,13 +12,10 @@ export const RECORD_CUSTOMER = 'record-customer';
  */
 @Injectable()
 export class RecordCustomerHandler {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly customers: CustomerRepository,
-  ) {}
+  constructor(private readonly customers: CustomerRepository) {}
 
-  async execute(event: UserSignedUpV1): Promise<{ recorded: boolean }> {
-    const outcome = await processOnce(this.dataSource, RECORD_CUSTOMER, event.id, (transaction) =>
+  async execute(event: UserSignedUpV1, once: HandleOnce): Promise<{ recorded: boolean }> {
+    const outcome = await once.run((transaction) =>
       this.customers.record(transaction, { userId: event.data.userId, signedUpAt: new Date(event.data.occurredAt) }),
     );
     return { recorded: outcome.processed };

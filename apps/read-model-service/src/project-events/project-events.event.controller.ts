@@ -18,6 +18,6 @@ export class ProjectEventsEventController {
   async onEvent(@Payload() event: EventEnvelope, @Ctx() context: JetStreamContext): Promise<void> {
     const streamSequence = context.getMessage().streamSequence;
     if (streamSequence === undefined) throw new Error('the read model needs the stream sequence of every event');
-    await this.handler.execute({ event: asProjectable(event), streamSequence });
+    await this.handler.execute({ event: asProjectable(event), streamSequence }, context.once);
   }
 }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { processOnce } from '@eventshop/messaging';
+import type { HandleOnce } from '@eventshop/messaging';
 import type { ProjectedEvent } from '../read-model/domain/projected-event.js';
 import { LIVE_SCHEMA } from '../read-model/infrastructure/projection-tables.js';
 import { ProjectionWriter } from '../read-model/infrastructure/projection-writer.js';
@@ -16,13 +15,10 @@ export const PROJECT_READ_MODEL = 'project-read-model';
  */
 @Injectable()
 export class ProjectEventsHandler {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly writer: ProjectionWriter,
-  ) {}
+  constructor(private readonly writer: ProjectionWriter) {}
 
-  async execute(projected: ProjectedEvent): Promise<{ projected: boolean }> {
-    const outcome = await processOnce(this.dataSource, PROJECT_READ_MODEL, projected.event.id, async (transaction) => {
+  async execute(projected: ProjectedEvent, once: HandleOnce): Promise<{ projected: boolean }> {
+    const outcome = await once.run(async (transaction) => {
       await holdOffSchemaSwap(transaction);
       await this.writer.apply(transaction, LIVE_SCHEMA, projected);
     });

@@ -101,7 +101,6 @@ export async function startReadModelService(): Promise<RunningReadModel> {
       module: ReadModelServiceModule.register(config, logger),
       config,
       logger,
-      consumesEvents: true,
       requestReply: { serviceName: manifest.name },
     });
   } catch (error) {

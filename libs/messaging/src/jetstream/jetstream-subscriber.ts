@@ -3,9 +3,10 @@ import { outcomeOf, type MessageHandler } from '../handler.js';
 import { Headers, type ReceivedMessage } from '../message.js';
 import type { Subscriber, Subscription, SubscriptionOptions } from '../ports/subscriber.js';
 import { type BusLogger, silentLogger } from '../logger.js';
+import { DEFAULT_ACK_WAIT_MS, keepAliveIntervalFor } from '../defaults.js';
 import { ensureConsumer } from './topology.js';
 import { fromNatsHeaders } from './headers.js';
-import { KeyedLanes } from './keyed-lanes.js';
+import { KeyedLanes } from '../concurrency/keyed-lanes.js';
 
 export interface JetStreamSubscriberOptions {
   readonly stream: string;
@@ -31,7 +32,7 @@ export class JetStreamSubscriber implements Subscriber {
 
   async subscribe(options: SubscriptionOptions, handler: MessageHandler): Promise<Subscription> {
     const maxInFlight = Math.max(1, options.maxInFlight ?? 1);
-    const ackWaitMs = options.ackWaitMs ?? 30_000;
+    const ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     await ensureConsumer(this.jsm, {
       stream: this.options.stream,
       durable: options.group,
@@ -83,7 +84,7 @@ class JetStreamSubscription implements Subscription {
     this.options = settings.subscription;
     this.logger = settings.logger;
     this.defaultNakDelayMs = settings.defaultNakDelayMs;
-    this.keepAliveIntervalMs = Math.max(250, Math.floor(settings.ackWaitMs / 3));
+    this.keepAliveIntervalMs = keepAliveIntervalFor(settings.ackWaitMs);
     this.lanes = new KeyedLanes(settings.maxInFlight);
     // One timer for the subscription, not one per message: the hot path only sets `waiting`.
     this.keepAlive = setInterval(() => this.keepWaitingAlive(), this.keepAliveIntervalMs);

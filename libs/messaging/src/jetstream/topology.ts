@@ -10,6 +10,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
+import { EVENT_SUBJECT_ROOT } from '@eventshop/contracts';
 
 /**
  * Names of the streams and subject roots. A namespace prefixes all of them so that test runs (or
@@ -30,15 +31,17 @@ export function topologyFor(namespace = ''): Topology {
   }
   return {
     eventsStream: ns ? `${ns.toUpperCase()}_EVENTS` : 'EVENTS',
-    eventsSubjectRoot: ns ? `${ns}.events` : 'events',
+    eventsSubjectRoot: ns ? `${ns}.${EVENT_SUBJECT_ROOT}` : EVENT_SUBJECT_ROOT,
     deadLetterStream: ns ? `${ns.toUpperCase()}_DEAD_LETTERS` : 'DEAD_LETTERS',
     deadLetterSubjectRoot: ns ? `${ns}.dlq` : 'dlq',
   };
 }
 
-/** Maps a contract subject (`events.user.…`) into the topology's namespace. */
+/** Maps a contract subject (`events.user.…`, under the contracts' subject root) into the topology's namespace. */
 export function namespacedSubject(topology: Topology, contractSubject: string): string {
-  return contractSubject.replace(/^events(?=\.)/, topology.eventsSubjectRoot);
+  const root = `${EVENT_SUBJECT_ROOT}.`;
+  if (!contractSubject.startsWith(root)) return contractSubject;
+  return `${topology.eventsSubjectRoot}.${contractSubject.slice(root.length)}`;
 }
 
 export interface StreamSettings {

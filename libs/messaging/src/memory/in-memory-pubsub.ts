@@ -3,7 +3,8 @@ import { type BusLogger, silentLogger } from '../logger.js';
 import { Headers, type MessageHeaders, type OutgoingMessage, type ReceivedMessage } from '../message.js';
 import type { Publisher } from '../ports/publisher.js';
 import type { Subscriber, Subscription, SubscriptionOptions } from '../ports/subscriber.js';
-import { KeyedLanes } from '../jetstream/keyed-lanes.js';
+import { KeyedLanes } from '../concurrency/keyed-lanes.js';
+import { DEFAULT_ACK_WAIT_MS } from '../defaults.js';
 
 export interface InMemoryPubSubOptions {
   /**
@@ -100,7 +101,7 @@ export class InMemoryPubSub implements Publisher, Subscriber {
     }
     // Like a JetStream durable consumer, the group has one filter and one ack wait: the last
     // subscriber's settings win (the JetStream adapter updates the consumer the same way).
-    group.configure(options.subject, options.ackWaitMs ?? 30_000);
+    group.configure(options.subject, options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS);
     const subscription = new InMemorySubscription(
       group,
       handler,
@@ -192,7 +193,7 @@ interface InFlight {
 /** The durable consumer: a cursor over the log plus the bookkeeping of unacked messages. */
 class ConsumerGroup {
   private filter = '>';
-  private ackWaitMs = 30_000;
+  private ackWaitMs = DEFAULT_ACK_WAIT_MS;
   /** Index into the log of the next message this group has not looked at yet. */
   private cursor: number;
   /** Sequences waiting to be redelivered, ascending: redeliveries go out before new messages, oldest first. */

@@ -2,7 +2,8 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import { Counter, Registry } from 'prom-client';
 import { retryAfter, type MessageHandler } from '../handler.js';
 import { fakeReceivedMessage } from '../testing/fake-message.js';
-import { metrics, MetricNames, registerOutboxRelayMetrics } from './metrics.middleware.js';
+import { MetricNames } from '../metric-names.js';
+import { metrics } from './metrics.middleware.js';
 
 /** One sample of a metric, looked up by its labels. */
 async function sample(registry: Registry, name: string, labels: Record<string, string> = {}, metricName = name) {
@@ -79,51 +80,5 @@ describe('metrics middleware', () => {
   it('refuses a registry where the name belongs to a metric of another type', () => {
     new Counter({ name: MetricNames.HandlingSeconds, help: 'not a histogram', registers: [registry] });
     expect(() => metrics({ registry })).toThrow(/another type/);
-  });
-});
-
-describe('registerOutboxRelayMetrics', () => {
-  it('reads the relay numbers at scrape time', async () => {
-    const registry = new Registry();
-    const relay = { pending: 3, lag: 1.5, published: 10 };
-    registerOutboxRelayMetrics(registry, {
-      pendingRows: async () => relay.pending,
-      lagSeconds: () => relay.lag,
-      publishedTotal: () => relay.published,
-    });
-
-    expect(await sample(registry, MetricNames.OutboxPendingRows)).toBe(3);
-    expect(await sample(registry, MetricNames.OutboxLagSeconds)).toBe(1.5);
-    expect(await sample(registry, MetricNames.OutboxPublished)).toBe(10);
-
-    Object.assign(relay, { pending: 0, lag: 0, published: 13 });
-    expect(await sample(registry, MetricNames.OutboxPendingRows)).toBe(0);
-    expect(await sample(registry, MetricNames.OutboxLagSeconds)).toBe(0);
-    expect(await sample(registry, MetricNames.OutboxPublished)).toBe(13);
-  });
-
-  it('exposes the published count as a counter and renders all three in the exposition format', async () => {
-    const registry = new Registry();
-    registerOutboxRelayMetrics(registry, { pendingRows: () => 2, lagSeconds: () => 0.25, publishedTotal: () => 7 });
-
-    const text = await registry.metrics();
-
-    expect(text).toContain(`# TYPE ${MetricNames.OutboxPublished} counter`);
-    expect(text).toContain(`# TYPE ${MetricNames.OutboxPendingRows} gauge`);
-    expect(text).toMatch(new RegExp(`^${MetricNames.OutboxPendingRows} 2$`, 'm'));
-    expect(text).toMatch(new RegExp(`^${MetricNames.OutboxLagSeconds} 0.25$`, 'm'));
-    expect(text).toMatch(new RegExp(`^${MetricNames.OutboxPublished} 7$`, 'm'));
-  });
-
-  it('reports NaN for a failing source instead of failing the whole scrape', async () => {
-    const registry = new Registry();
-    registerOutboxRelayMetrics(registry, {
-      pendingRows: () => Promise.reject(new Error('database is down')),
-      lagSeconds: () => 4,
-      publishedTotal: () => 1,
-    });
-
-    expect(await sample(registry, MetricNames.OutboxPendingRows)).toBeNaN();
-    expect(await sample(registry, MetricNames.OutboxLagSeconds)).toBe(4);
   });
 });

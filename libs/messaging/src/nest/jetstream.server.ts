@@ -1,57 +1,53 @@
+import type { INestApplication } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { Server, type CustomTransportStrategy, type MessageHandler as NestHandler } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { withMiddleware, type MessageHandler } from '../handler.js';
-import { decodeJson } from '../message.js';
-import type { Subscription } from '../ports/subscriber.js';
-import { namespacedSubject } from '../jetstream/topology.js';
-import { correlation } from '../middleware/correlation.middleware.js';
-import { deadLetter } from '../middleware/dead-letter.middleware.js';
-import { defaultRetryPolicy, retry } from '../middleware/retry.middleware.js';
-import { recoverer } from '../middleware/recoverer.middleware.js';
-import { timeout } from '../middleware/timeout.middleware.js';
-import { pauseWhileOpen } from '../middleware/circuit-breaker.middleware.js';
-import { throttle } from '../middleware/throttle.middleware.js';
-import { metrics } from '../middleware/metrics.middleware.js';
+import { MessageRouter, type EventHandler } from '../router/message-router.js';
 import { JetStreamContext } from './jetstream.context.js';
-import { JETSTREAM_TRANSPORT, subjectOf, type EventHandlerSpec } from './on-event.decorator.js';
-import type { EventContract } from '@eventshop/contracts';
-import type { MessagingRuntime } from './messaging-runtime.js';
-
-/** Picks the contract for a message by its envelope's type and version. */
-function contractOf(spec: EventHandlerSpec, body: unknown): EventContract | undefined {
-  const { type, version } = (body ?? {}) as { type?: unknown; version?: unknown };
-  return spec.contracts.find((contract) => contract.name === type && contract.version === version);
-}
-
-/** The name of a handler's consumer group: `<service>__<handler>`. */
-export function consumerGroupName(serviceName: string, handler: string): string {
-  return `${serviceName}__${handler}`;
-}
+import { declaresEventHandlers, JETSTREAM_TRANSPORT, registrationOf } from './on-event.decorator.js';
+import { MessagingRuntime } from './messaging-runtime.js';
+import { Inbox } from '../inbox/inbox.js';
 
 /**
- * A NestJS transport that feeds `@OnEvent` handlers from JetStream durable consumers.
- *
- * Every handler gets its own consumer group and this middleware chain (outermost first):
- * correlation → dead letter → [metrics] → retry → [pause while a dependency is down] → [throttle] →
- * [the service's own middleware] → [the handler's own] → timeout → recoverer → contract validation →
- * the handler.
+ * A NestJS transport that feeds `@OnEvent` handlers from JetStream durable consumers: every handler
+ * becomes one registration of a `MessageRouter` (libs/messaging/src/router), which gives it its own
+ * consumer group and the standard middleware chain.
  */
 export class JetStreamServer extends Server implements CustomTransportStrategy {
   override readonly transportId = JETSTREAM_TRANSPORT;
-  private readonly subscriptions: Subscription[] = [];
+  private router?: MessageRouter;
 
-  constructor(private readonly runtime: MessagingRuntime) {
+  /** `inbox` backs `context.once` in the handlers; a service without a database may leave it out. */
+  constructor(
+    private readonly runtime: MessagingRuntime,
+    private readonly inbox?: Inbox,
+  ) {
     super();
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       await this.runtime.connect();
+      const { options, topology, logger } = this.runtime;
+      this.router = new MessageRouter({
+        serviceName: options.serviceName,
+        subscriber: this.runtime.subscriber,
+        publisher: this.runtime.publisher,
+        topology,
+        logger,
+        retry: options.retry,
+        handlerTimeoutMs: options.handlerTimeoutMs,
+        ackWaitMs: options.ackWaitMs,
+        middleware: options.middleware,
+        metricsRegistry: options.metricsRegistry,
+        breaker: (name) => this.runtime.breaker(name),
+        inbox: this.inbox,
+      });
       for (const [, head] of this.messageHandlers) {
+        // Handlers sharing a pattern share a name (see OnEvent); the router refuses the second one.
         for (let handler: NestHandler | undefined = head; handler; handler = handler.next) {
-          const spec = (handler.extras as { eventshop?: EventHandlerSpec } | undefined)?.eventshop;
-          if (!handler.isEventHandler || !spec) continue;
-          this.subscriptions.push(await this.subscribe(spec, handler));
+          const registration = registrationOf(handler);
+          if (registration) await this.router.subscribe(registration, this.invoker(handler));
         }
       }
       callback();
@@ -60,56 +56,21 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     }
   }
 
-  private subscribe(spec: EventHandlerSpec, nestHandler: NestHandler): Promise<Subscription> {
-    const { options, topology, logger } = this.runtime;
-    const invoke: MessageHandler = async (message) => {
-      const body = decodeJson(message.payload);
-      const contract = spec.contracts.length === 1 ? spec.contracts[0] : contractOf(spec, body);
-      if (!contract) return; // An event this handler does not follow: ack and move on.
-      const envelope = contract.parse(body);
-      const result = await nestHandler(envelope, new JetStreamContext([message]));
+  /**
+   * Calls the Nest handler (its pipes, guards and filters included) and waits for what it returns.
+   * It is never chained to another (every registration has a pattern of its own), so this runs
+   * exactly this handler.
+   */
+  private invoker(nestHandler: NestHandler): EventHandler {
+    return async (event, context) => {
+      const result = await nestHandler(event, new JetStreamContext([context]));
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     };
-    const ackWaitMs = options.ackWaitMs ?? 30_000;
-    // A message held back (breaker open, throttled) keeps telling the broker it is being worked on.
-    const keepAliveIntervalMs = Math.min(5_000, Math.floor(ackWaitMs / 3));
-    const handler = withMiddleware(
-      invoke,
-      correlation,
-      deadLetter({
-        publisher: this.runtime.publisher,
-        subjectPrefix: topology.deadLetterSubjectRoot,
-        handler: spec.handler,
-        logger,
-      }),
-      // Just inside the dead letter: ack = handled, retry = redelivery scheduled, error = dead-lettered.
-      ...(options.metricsRegistry ? [metrics({ registry: options.metricsRegistry })] : []),
-      retry({ ...defaultRetryPolicy, ...options.retry, ...spec.retry }, logger),
-      // Holding stages sit inside retry and outside timeout: waiting is not handling time.
-      ...(spec.pauseWhileDown ? [pauseWhileOpen(this.runtime.breaker(spec.pauseWhileDown), { keepAliveIntervalMs })] : []),
-      ...(spec.throttlePerSecond ? [throttle(spec.throttlePerSecond, { keepAliveIntervalMs })] : []),
-      ...(options.middleware ?? []),
-      ...(spec.use ?? []),
-      timeout(spec.timeoutMs ?? options.handlerTimeoutMs ?? 30_000),
-      recoverer,
-    );
-    return this.runtime.subscriber.subscribe(
-      {
-        group: consumerGroupName(options.serviceName, spec.handler),
-        subject: namespacedSubject(topology, subjectOf(spec)),
-        maxInFlight: spec.maxInFlight,
-        deliverFrom: spec.deliverFrom,
-        ackWaitMs,
-        // A handler that can pause holds no more than it works on, so nothing waits unseen in a buffer.
-        prefetch: spec.pauseWhileDown ? (spec.maxInFlight ?? 1) : undefined,
-      },
-      handler,
-    );
   }
 
   /** Stops pulling and lets in-flight handlers finish; the connection is drained later by the runtime. */
   async close(): Promise<void> {
-    await Promise.all(this.subscriptions.splice(0).map((subscription) => subscription.close()));
+    await this.router?.close();
   }
 
   on(): void {
@@ -119,4 +80,18 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   unwrap<T>(): T {
     return this.runtime.connection as T;
   }
+}
+
+/**
+ * Connects the JetStream transport to `app` if any of its controllers has an `@OnEvent` handler,
+ * and says whether it did: a service consumes events exactly when it declares handlers, with no
+ * flag to keep in step. Call it before `app.startAllMicroservices()`.
+ */
+export function connectJetStreamTransport(app: INestApplication): boolean {
+  const consumesEvents = [...app.get(ModulesContainer).values()].some((module) =>
+    [...module.controllers.values()].some((controller) => controller.metatype && declaresEventHandlers(controller.metatype)),
+  );
+  if (!consumesEvents) return false;
+  app.connectMicroservice({ strategy: new JetStreamServer(app.get(MessagingRuntime), app.get(Inbox)) }, { inheritAppConfig: true });
+  return true;
 }

@@ -6,7 +6,7 @@ import { ensureStreams, topologyFor, type Topology } from '../jetstream/topology
 import { JetStreamPublisher } from '../jetstream/jetstream-publisher.js';
 import { JetStreamSubscriber } from '../jetstream/jetstream-subscriber.js';
 import { type BusLogger, silentLogger } from '../logger.js';
-import type { DependencyBreaker } from '../middleware/circuit-breaker.middleware.js';
+import type { DependencyBreaker } from '../resilience/dependency-breaker.js';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options.js';
 
 /** Raised at start-up when NATS cannot be reached; its message says what to do. */

@@ -8,10 +8,11 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EventBus } from '../outbox/event-bus.js';
-import { OutboxRelay } from '../outbox/outbox-relay.js';
+import { listenConnectionFrom, OutboxRelay } from '../outbox/outbox-relay.js';
+import { Inbox } from '../inbox/inbox.js';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options.js';
 import { MessagingRuntime } from './messaging-runtime.js';
-import { registerOutboxRelayMetrics } from '../middleware/metrics.middleware.js';
+import { registerOutboxRelayMetrics } from '../outbox/outbox-relay.metrics.js';
 
 /** Runs the outbox relay for the lifetime of the application. */
 @Injectable()
@@ -27,6 +28,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
       batchSize: options.outbox?.batchSize,
       pollIntervalMs: options.outbox?.pollIntervalMs,
       logger: runtime.logger,
+      listen: listenConnectionFrom(dataSource),
     });
   }
 
@@ -48,9 +50,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
 }
 
 /**
- * Wires the bus into a service: the NATS connection and streams, the outbox-backed `EventBus`, and
- * the relay. Needs a TypeORM `DataSource` in the app (the outbox lives in the service's database)
- * whose migrations include `CreateMessagingTables`.
+ * Wires the bus into a service: the NATS connection and streams, the outbox-backed `EventBus`, the
+ * relay, and the `Inbox` the handlers' `context.once` runs on. Needs a TypeORM `DataSource` in the
+ * app (the outbox and inbox live in the service's database) whose migrations include
+ * `messagingMigrations` (the platform's DatabaseModule adds them).
  */
 @Module({})
 export class MessagingModule {
@@ -67,8 +70,9 @@ export class MessagingModule {
           useFactory: (runtime: MessagingRuntime) => new EventBus(options.serviceName, runtime.topology),
         },
         OutboxRelayService,
+        { provide: Inbox, inject: [DataSource], useFactory: (dataSource: DataSource) => new Inbox(dataSource) },
       ],
-      exports: [MessagingRuntime, EventBus, OutboxRelayService],
+      exports: [MessagingRuntime, EventBus, OutboxRelayService, Inbox],
     };
   }
 }

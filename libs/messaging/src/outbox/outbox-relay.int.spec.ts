@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { defineEvent } from '@eventshop/contracts';
-import { OutboxRelay } from './outbox-relay.js';
+import { listenConnectionFrom, OutboxRelay } from './outbox-relay.js';
 import { EventBus } from './event-bus.js';
 import { JetStreamPublisher } from '../jetstream/jetstream-publisher.js';
 import type { Publisher } from '../ports/publisher.js';
@@ -146,7 +146,7 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
   });
 
   it('is woken by NOTIFY right after a commit when started', async () => {
-    const relay = new OutboxRelay(dataSource, publisher, { pollIntervalMs: 60_000 });
+    const relay = new OutboxRelay(dataSource, publisher, { pollIntervalMs: 60_000, listen: listenConnectionFrom(dataSource) });
     await relay.start();
     try {
       await stage(1);

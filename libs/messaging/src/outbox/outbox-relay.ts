@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Pool, PoolClient, Notification } from 'pg';
+import type { ClientBase } from 'pg';
 import type { Publisher } from '../ports/publisher.js';
 import { Headers, encodeJson } from '../message.js';
 import { type BusLogger, errorFields, silentLogger } from '../logger.js';
@@ -11,6 +11,30 @@ export interface OutboxRelayOptions {
   /** Published rows older than this are deleted. */
   readonly retentionMs?: number;
   readonly logger?: BusLogger;
+  /**
+   * Opens the connection the relay LISTENs on while it runs, so a commit wakes it at once; it is
+   * released on `stop()`. Without it the relay only polls. `listenConnectionFrom(dataSource)` takes
+   * one from the service's own pool.
+   */
+  readonly listen?: () => Promise<ListenConnection>;
+}
+
+/** A PostgreSQL connection held for LISTEN, and how to give it back. */
+export interface ListenConnection {
+  readonly client: ClientBase;
+  release(): void | Promise<void>;
+}
+
+/**
+ * Takes a LISTEN connection from a TypeORM DataSource's pool, through its public QueryRunner: with
+ * the PostgreSQL driver, `QueryRunner.connect()` resolves to the pool's `pg` client.
+ */
+export function listenConnectionFrom(dataSource: DataSource): () => Promise<ListenConnection> {
+  return async () => {
+    const runner = dataSource.createQueryRunner();
+    const client = (await runner.connect()) as ClientBase;
+    return { client, release: () => runner.release() };
+  };
 }
 
 interface OutboxRow {
@@ -41,10 +65,11 @@ export class OutboxRelay {
   private readonly pollIntervalMs: number;
   private readonly retentionMs: number;
   private readonly logger: BusLogger;
+  private readonly openListener?: () => Promise<ListenConnection>;
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
-  private listener?: PoolClient;
+  private listener?: ListenConnection;
   private lastCleanup = 0;
   /** Rows published since start; exposed for metrics and the benchmark. */
   published = 0;
@@ -58,6 +83,7 @@ export class OutboxRelay {
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.retentionMs = options.retentionMs ?? 24 * 3600_000;
     this.logger = options.logger ?? silentLogger;
+    this.openListener = options.listen;
   }
 
   async start(): Promise<void> {
@@ -72,9 +98,10 @@ export class OutboxRelay {
     this.wake?.();
     await this.loop;
     if (this.listener) {
-      this.listener.removeAllListeners('notification');
-      await this.listener.query('UNLISTEN outbox_messages').catch(() => undefined);
-      this.listener.release();
+      const { client } = this.listener;
+      client.removeAllListeners('notification');
+      await client.query('UNLISTEN outbox_messages').catch(() => undefined);
+      await this.listener.release();
       this.listener = undefined;
     }
   }
@@ -169,15 +196,16 @@ export class OutboxRelay {
   }
 
   private async listen(): Promise<void> {
+    if (!this.openListener) return;
     try {
-      const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-      this.listener = await pool.connect();
-      this.listener.on('notification', (_: Notification) => this.wake?.());
-      this.listener.on('error', (error) => {
+      this.listener = await this.openListener();
+      const { client } = this.listener;
+      client.on('notification', () => this.wake?.());
+      client.on('error', (error) => {
         // Polling keeps the relay going; the connection is dropped from the pool.
         this.logger.warn('outbox LISTEN connection failed; falling back to polling', errorFields(error));
       });
-      await this.listener.query('LISTEN outbox_messages');
+      await client.query('LISTEN outbox_messages');
     } catch (error) {
       this.logger.warn('could not LISTEN for outbox notifications; polling only', errorFields(error));
     }

@@ -17,7 +17,7 @@ export interface SubscriptionOptions {
    * order (per-entity ordering). Defaults to the aggregate id header.
    */
   readonly orderingKey?: (headers: Record<string, string>, subject: string) => string;
-  /** How long the broker waits for an ack before redelivering. */
+  /** How long the broker waits for an ack before redelivering. Default `DEFAULT_ACK_WAIT_MS` (30 s). */
   readonly ackWaitMs?: number;
   /** Messages fetched ahead of the handler. Default: a small buffer (max(2 × maxInFlight, 16)). */
   readonly prefetch?: number;

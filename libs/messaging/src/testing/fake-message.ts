@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EVENT_SUBJECT_ROOT } from '@eventshop/contracts';
 import { encodeJson, type ReceivedMessage } from '../message.js';
 
 /** A received message for unit tests of middleware and handlers. */
@@ -6,7 +7,7 @@ export function fakeReceivedMessage(overrides: Partial<ReceivedMessage> & { json
   const { json, ...rest } = overrides;
   return {
     id: randomUUID(),
-    subject: 'events.test.thing-happened.v1',
+    subject: `${EVENT_SUBJECT_ROOT}.test.thing-happened.v1`,
     payload: encodeJson(json ?? { hello: 'world' }),
     headers: {},
     deliveryCount: 1,

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { CreateMessagingTables1732300000000 } from '../outbox/messaging-tables.migration.js';
+import { messagingMigrations } from '../messaging-migrations.js';
 import { deleteStreams, ensureStreams, topologyFor, type Topology } from '../jetstream/topology.js';
 
 export const TEST_POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -41,7 +41,7 @@ export async function createTestDatabase(
   const dataSource = new DataSource({
     type: 'postgres',
     url: url.toString(),
-    migrations: [CreateMessagingTables1732300000000, ...(options.migrations ?? [])] as never,
+    migrations: [...messagingMigrations, ...(options.migrations ?? [])] as never,
     entities: options.entities ?? [],
     migrationsRun: true,
     extra: { max: 20 },

@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
-import { installTracePropagation, JetStreamServer, MessagingRuntime, NatsUnavailableError } from '@eventshop/messaging';
+import { connectJetStreamTransport, installTracePropagation, NatsUnavailableError } from '@eventshop/messaging';
 import { ConfigError, type BaseConfig } from '../config/config.js';
 import { PostgresUnavailableError } from '../database/ensure-database.js';
 import { JwtKeyError } from '../auth/jwt-keys.js';
@@ -17,8 +17,6 @@ export interface StartServiceOptions {
   readonly module: unknown;
   readonly config: BaseConfig;
   readonly logger: JsonLogger;
-  /** Whether the service has `@OnEvent` handlers (then the JetStream transport is started). */
-  readonly consumesEvents: boolean;
   /**
    * Whether the service answers NATS request-reply (`@MessagePattern`) through Nest's built-in NATS
    * transport. Replicas share requests through the queue group `<service>.rpc`.
@@ -43,9 +41,8 @@ export async function startService(options: StartServiceOptions): Promise<INestA
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorsFilter(app.getHttpAdapter()));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  if (options.consumesEvents) {
-    app.connectMicroservice({ strategy: new JetStreamServer(app.get(MessagingRuntime)) }, { inheritAppConfig: true });
-  }
+  // Started when the service declares @OnEvent handlers.
+  connectJetStreamTransport(app);
   if (options.requestReply) {
     app.connectMicroservice(
       {

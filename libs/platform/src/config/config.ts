@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_ACK_WAIT_MS } from '@eventshop/messaging';
 
 /** Raised when the environment is invalid; lists every bad variable at once. */
 export class ConfigError extends Error {
@@ -54,7 +55,7 @@ export function baseConfigSchema(defaults: { port: number; database: string }) {
     JWT_AUDIENCE: z.string().min(1).default('eventshop'),
     OUTBOX_POLL_INTERVAL_MS: positiveInt.default(1000),
     OUTBOX_BATCH_SIZE: positiveInt.max(10_000).default(100),
-    MESSAGE_ACK_WAIT_MS: positiveInt.min(1000).default(30_000),
+    MESSAGE_ACK_WAIT_MS: positiveInt.min(1000).default(DEFAULT_ACK_WAIT_MS),
   });
 }
 

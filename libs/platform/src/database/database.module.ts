@@ -1,14 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { MixedList, EntitySchema, MigrationInterface } from 'typeorm';
-import { CreateMessagingTables1732300000000 } from '@eventshop/messaging';
+import { messagingMigrations } from '@eventshop/messaging';
 import { databaseUrl, type BaseConfig } from '../config/config.js';
 import { ensureDatabase } from './ensure-database.js';
 
 export interface DatabaseModuleOptions {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   readonly entities: MixedList<Function | string | EntitySchema>;
-  /** The service's own migrations; the bus's outbox/inbox migration is added first. */
+  /** The service's own migrations; the bus's outbox and inbox migrations are added first. */
   readonly migrations: Array<new () => MigrationInterface>;
   readonly poolSize?: number;
 }
@@ -30,7 +30,7 @@ export class DatabaseModule {
               type: 'postgres' as const,
               url: databaseUrl(config),
               entities: options.entities,
-              migrations: [CreateMessagingTables1732300000000, ...options.migrations],
+              migrations: [...messagingMigrations, ...options.migrations],
               migrationsRun: true,
               // All pending migrations in one transaction: a failure leaves the schema as it was.
               migrationsTransactionMode: 'all' as const,

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
+import { Inbox } from '@eventshop/messaging';
 import { createReadModelDatabase } from '../../testing/service.fixture.js';
 import { seededRandom, shuffledWithDuplicates, userHistory } from '../../testing/history.fixture.js';
-import { ProjectEventsHandler } from '../../project-events/project-events.handler.js';
+import { PROJECT_READ_MODEL, ProjectEventsHandler } from '../../project-events/project-events.handler.js';
 import type { ProjectedEvent } from '../domain/projected-event.js';
 import { ProjectionWriter } from './projection-writer.js';
 import { ReadModelRepository } from './read-model.repository.js';
@@ -12,6 +13,7 @@ describe('projecting into PostgreSQL: duplicated and reordered deliveries (no bu
   let db: Awaited<ReturnType<typeof createReadModelDatabase>>;
   let dataSource: DataSource;
   let handler: ProjectEventsHandler;
+  let inbox: Inbox;
   let writer: ProjectionWriter;
   let readModel: ReadModelRepository;
 
@@ -19,7 +21,8 @@ describe('projecting into PostgreSQL: duplicated and reordered deliveries (no bu
     db = await createReadModelDatabase();
     dataSource = db.dataSource;
     writer = new ProjectionWriter();
-    handler = new ProjectEventsHandler(dataSource, writer);
+    handler = new ProjectEventsHandler(writer);
+    inbox = new Inbox(dataSource);
     readModel = new ReadModelRepository(dataSource);
   });
   afterAll(() => db.drop());
@@ -27,6 +30,9 @@ describe('projecting into PostgreSQL: duplicated and reordered deliveries (no bu
   beforeEach(async () => {
     await dataSource.query(`TRUNCATE ${LIVE_SCHEMA}.users, ${LIVE_SCHEMA}.orders, ${LIVE_SCHEMA}.timeline_entries, inbox_messages`);
   });
+
+  /** Projects a delivery as the live consumer does: once per event, through its inbox. */
+  const project = (delivery: ProjectedEvent) => handler.execute(delivery, inbox.once({ handler: PROJECT_READ_MODEL, eventId: delivery.event.id }));
 
   const answersFor = async (userId: string) => ({
     overview: await readModel.findUserOverview(userId),
@@ -41,7 +47,7 @@ describe('projecting into PostgreSQL: duplicated and reordered deliveries (no bu
     const deliveries = shuffledWithDuplicates(stream, seededRandom(seed));
 
     const outcomes = [];
-    for (const delivery of deliveries) outcomes.push((await handler.execute(delivery)).projected);
+    for (const delivery of deliveries) outcomes.push((await project(delivery)).projected);
 
     // The inbox let each event through once and skipped every repeat.
     expect(outcomes.filter(Boolean)).toHaveLength(stream.length);
@@ -61,7 +67,7 @@ describe('projecting into PostgreSQL: duplicated and reordered deliveries (no bu
   it('keeps the order totals right when one user’s events are projected concurrently', async () => {
     const ann = userHistory();
     const deliveries = ann.events.map((event, index) => ({ event, streamSequence: index + 1 }));
-    await Promise.all(deliveries.map((delivery) => handler.execute(delivery)));
+    await Promise.all(deliveries.map((delivery) => project(delivery)));
     expect(await readModel.findUserOverview(ann.userId)).toEqual(ann.expected.overview);
   });
 
@@ -81,7 +87,7 @@ describe('projecting into PostgreSQL: duplicated and reordered deliveries (no bu
   it('answers null for a user whose sign-up has not arrived, though their order has', async () => {
     const ann = userHistory();
     const [order] = ann.events.filter((event) => event.type === 'OrderPlaced');
-    await handler.execute({ event: order, streamSequence: 1 });
+    await project({ event: order, streamSequence: 1 });
     expect(await answersFor(ann.userId)).toEqual({ overview: null, orders: null, timeline: null });
   });
 });

@@ -1,8 +1,6 @@
 import { createRequire } from 'node:module';
 import type { EventEmitter } from 'node:events';
-import type { Middleware } from '../handler.js';
 import { isPermanentError } from '../message.js';
-import { keepAliveWhile } from './throttle.middleware.js';
 
 /** The part of opossum's CircuitBreaker used here: opossum is CommonJS and ships no type declarations. */
 interface OpossumCircuit extends EventEmitter {
@@ -173,37 +171,4 @@ function isOpenRejection(error: unknown): boolean {
 /** Creates the circuit breaker for one outbound dependency; see DependencyBreaker. */
 export function createDependencyBreaker(name: string, options: DependencyBreakerOptions = {}): DependencyBreaker {
   return new DependencyBreaker(name, options);
-}
-
-export interface PauseWhileOpenOptions {
-  /** How often a held message's ack deadline is renewed; keep it well under the ack wait. Default 5 000 ms. */
-  readonly keepAliveIntervalMs?: number;
-}
-
-/**
- * Pauses a handler's consumption while the dependency it calls is down, instead of burning its
- * retries into the dead letter.
- *
- * Before each message it waits until `breaker` would let a call through (see
- * `DependencyBreaker.whenCallable`). A held message is not nak'ed, so its delivery count stays put,
- * and its ack deadline is kept alive. The subscription holds at most `maxInFlight` messages, so
- * once they are all held it stops pulling: consumption pauses. When the breaker turns half-open one
- * message goes in as the probe; when it closes, all resume.
- *
- * A call that still meets an open breaker (it opened while the handler ran) fails with
- * DependencyUnavailableError, a transient error, so the retry middleware schedules a redelivery.
- *
- * Place it inside dead letter and retry and outside `timeout`, so that time spent held is not
- * counted as handling time.
- */
-export function pauseWhileOpen(breaker: DependencyBreaker, options: PauseWhileOpenOptions = {}): Middleware {
-  const keepAliveIntervalMs = options.keepAliveIntervalMs ?? 5_000;
-  return (next) => async (message) => {
-    const release = await keepAliveWhile(message, breaker.whenCallable(), keepAliveIntervalMs);
-    try {
-      return await next(message);
-    } finally {
-      release();
-    }
-  };
 }

@@ -1,12 +1,13 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The bus's own tables, added to every service's migrations:
- * - `outbox_messages`: events staged in the same transaction as the state change that caused them.
- *   `transaction_id` (the writer's xid8) lets the relay publish only rows whose transaction is older
- *   than every transaction still running, so a row that commits late is never overtaken or skipped.
- * - `inbox_messages`: (handler, event id) of every event a handler has processed, written in the
- *   handler's own transaction: a redelivered event finds its row and is skipped.
+ * The outbox: `outbox_messages` holds events staged in the same transaction as the state change
+ * that caused them. `transaction_id` (the writer's xid8) lets the relay publish only rows whose
+ * transaction is older than every transaction still running, so a row that commits late is never
+ * overtaken or skipped.
+ *
+ * Its name is kept from when it also created the inbox table (now `CreateInboxTable`): databases
+ * that ran it know it by this name.
  */
 export class CreateMessagingTables1732300000000 implements MigrationInterface {
   name = 'CreateMessagingTables1732300000000';
@@ -36,17 +37,9 @@ export class CreateMessagingTables1732300000000 implements MigrationInterface {
     await db.query(`
       CREATE TRIGGER outbox_messages_notify AFTER INSERT ON outbox_messages
       FOR EACH STATEMENT EXECUTE FUNCTION outbox_messages_notify()`);
-    await db.query(`
-      CREATE TABLE inbox_messages (
-        handler      TEXT        NOT NULL,
-        event_id     TEXT        NOT NULL,
-        processed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-        PRIMARY KEY (handler, event_id)
-      )`);
   }
 
   async down(db: QueryRunner): Promise<void> {
-    await db.query(`DROP TABLE inbox_messages`);
     await db.query(`DROP TRIGGER outbox_messages_notify ON outbox_messages`);
     await db.query(`DROP FUNCTION outbox_messages_notify()`);
     await db.query(`DROP TABLE outbox_messages`);

@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import type { UserSignedUpV1 } from '@eventshop/contracts';
+import type { HandleOnce } from '@eventshop/messaging';
+import { SubscriptionCommands } from '../subscriptions/infrastructure/subscription-commands.js';
+
+/** The handler's stable name: with the service name it forms the consumer group `newsletter-service__subscribe-opted-in-users`. */
+export const SUBSCRIBE_OPTED_IN_USERS = 'subscribe-opted-in-users';
+
+/**
+ * A user who opted in at sign-up becomes subscribed, and `NewsletterSubscribed` (reason `signup`) is
+ * published in the same transaction as the inbox row, so a redelivered sign-up changes and
+ * publishes nothing. Of the event only the user id and the choice are kept: never the email or the
+ * name.
+ */
+@Injectable()
+export class SubscribeOptedInUsersHandler {
+  constructor(private readonly subscriptions: SubscriptionCommands) {}
+
+  async execute(event: UserSignedUpV1, once: HandleOnce): Promise<{ applied: boolean }> {
+    const { userId, newsletterOptIn, occurredAt } = event.data;
+    const outcome = await once.run((transaction) =>
+      // The sign-up time is when the user gave their consent: the subscription starts then.
+      this.subscriptions.runWithin(transaction, userId, { type: 'RecordSignUp', userId, optedIn: newsletterOptIn, at: new Date(occurredAt) }),
+    );
+    return { applied: outcome.processed };
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The bus's defaults, in one place. Every adapter and the router read them from here, so a service
+ * that sets nothing gets the same numbers wherever it looks.
+ */
+
+/** How long the broker waits for an ack before it redelivers a message (JetStream `ack_wait`). */
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+
+/** How long a handler may run before its delivery counts as failed (the timeout middleware). */
+export const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
+
+/**
+ * How often a message that is held on purpose (waiting for a free slot, a throttle token or a
+ * closed circuit breaker) tells the broker it is still being worked on: a third of the ack wait, so
+ * two renewals may be lost before the broker gives up on it, at most every 5 s and at least every
+ * 250 ms.
+ */
+export function keepAliveIntervalFor(ackWaitMs: number): number {
+  return Math.max(250, Math.min(5_000, Math.floor(ackWaitMs / 3)));
+}

@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTestDatabase } from '../testing/test-infrastructure.js';
+
+describe('the inbox migration (real Postgres)', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  const recorded = async () =>
+    ((await db.dataSource.query(`SELECT name FROM migrations ORDER BY id`)) as Array<{ name: string }>).map((row) => row.name);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  it('creates the outbox and the inbox, each by its own migration', async () => {
+    expect(await recorded()).toEqual(['CreateMessagingTables1732300000000', 'CreateInboxTable1732300000001']);
+    const tables: Array<{ table_name: string }> = await db.dataSource.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_name IN ('outbox_messages', 'inbox_messages') ORDER BY table_name`,
+    );
+    expect(tables.map((row) => row.table_name)).toEqual(['inbox_messages', 'outbox_messages']);
+  });
+
+  it('leaves a database migrated before the split as it is: its inbox, made by the old migration, is kept', async () => {
+    // Such a database ran CreateMessagingTables (which then also made the inbox) and nothing else.
+    await db.dataSource.query(`DELETE FROM migrations WHERE name = 'CreateInboxTable1732300000001'`);
+    await db.dataSource.query(`INSERT INTO inbox_messages (handler, event_id) VALUES ('h', 'processed-before-the-split')`);
+
+    const ran = await db.dataSource.runMigrations({ transaction: 'all' });
+
+    expect(ran.map((migration) => migration.name)).toEqual(['CreateInboxTable1732300000001']);
+    expect(await recorded()).toEqual(['CreateMessagingTables1732300000000', 'CreateInboxTable1732300000001']);
+    expect(await db.dataSource.query(`SELECT handler, event_id FROM inbox_messages`)).toEqual([
+      { handler: 'h', event_id: 'processed-before-the-split' },
+    ]);
+  });
+});

@@ -1,0 +1,12 @@
+import type { MigrationInterface } from 'typeorm';
+import { CreateMessagingTables1732300000000 } from './outbox/outbox.migration.js';
+import { CreateInboxTable1732300000001 } from './inbox/inbox.migration.js';
+
+/**
+ * The bus's own tables (outbox, inbox), in order: every service runs these before its own
+ * migrations. Add to the end; never rename one that has shipped.
+ */
+export const messagingMigrations: ReadonlyArray<new () => MigrationInterface> = [
+  CreateMessagingTables1732300000000,
+  CreateInboxTable1732300000001,
+];
