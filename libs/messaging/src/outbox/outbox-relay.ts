@@ -48,17 +48,45 @@ interface OutboxRow {
 /** Any number stable per database; replicas of one service contend for the same lock. */
 const RELAY_LOCK_KEY = 0x6f7574626f78; // "outbox"
 
+/** How soon a lost LISTEN connection is opened again, doubling up to the maximum while it fails. */
+const RELISTEN_FIRST_DELAY_MS = 100;
+const RELISTEN_MAX_DELAY_MS = 5_000;
+
+/**
+ * The commit-safe horizon for this database, as of snapshot `$1`: the oldest transaction still
+ * running *in this database* (only those can still add outbox rows here), else the snapshot's xmax.
+ * Transactions of other databases on the same server — another service's slow SMTP send, a stuck
+ * migration — do not hold this relay back. The backends' transaction ids come from
+ * pg_stat_activity; where this role may not see another role's sessions in this database, it falls
+ * back to the server-wide xmin, which is always safe.
+ */
+const COMMIT_SAFE_HORIZON = `
+  SELECT CASE
+    WHEN EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query = '<insufficient privilege>')
+      THEN pg_snapshot_xmin($1::pg_snapshot)
+    ELSE COALESCE(
+      (SELECT min(running) FROM pg_snapshot_xip($1::pg_snapshot) AS running
+        WHERE running::xid IN (
+          SELECT backend_xid FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL
+          UNION ALL
+          SELECT transaction FROM pg_prepared_xacts WHERE database = current_database())),
+      pg_snapshot_xmax($1::pg_snapshot))
+  END AS horizon`;
+
 /**
  * Moves committed outbox rows to the broker.
  *
- * - Only rows whose transaction is older than every running transaction are read
- *   (`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`), in transaction order, so rows
- *   are published in commit-safe order and a row that commits late is never overtaken.
+ * - Only rows whose transaction is older than every transaction still running in this database
+ *   are read ({@link COMMIT_SAFE_HORIZON}), in transaction order, so rows are published in
+ *   commit-safe order and a row that commits late is never overtaken — while transactions in other
+ *   databases of the same server (other services) never hold it back.
  * - Each batch runs under a transaction-scoped advisory lock: replicas of a service take turns,
  *   never publish the same rows at once, and a crashed relay's lock vanishes with its connection.
  * - Publishes are pipelined (all sent, then all acks awaited); rows are marked published only once
  *   the stream acked them. A crash between publish and mark republishes the row: the broker drops
  *   it by `Nats-Msg-Id` within the dedup window, and consumers are idempotent beyond it.
+ * - A commit wakes it through LISTEN/NOTIFY; a lost LISTEN connection (say PostgreSQL restarted)
+ *   is opened again with backoff, and polling covers the gap.
  */
 export class OutboxRelay {
   private readonly batchSize: number;
@@ -68,8 +96,12 @@ export class OutboxRelay {
   private readonly openListener?: () => Promise<ListenConnection>;
   private running = false;
   private loop?: Promise<void>;
-  private wake?: () => void;
+  private wakeSleeper?: () => void;
+  /** Set by a wake-up that came while the relay was busy, so the next sleep returns at once instead of losing it. */
+  private wokenWhileBusy = false;
   private listener?: ListenConnection;
+  private relistenTimer?: NodeJS.Timeout;
+  private relistenDelayMs = RELISTEN_FIRST_DELAY_MS;
   private lastCleanup = 0;
   /** Rows published since start; exposed for metrics and the benchmark. */
   published = 0;
@@ -95,15 +127,22 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    clearTimeout(this.relistenTimer);
+    this.relistenTimer = undefined;
+    this.wake();
     await this.loop;
-    if (this.listener) {
-      const { client } = this.listener;
-      client.removeAllListeners('notification');
-      await client.query('UNLISTEN outbox_messages').catch(() => undefined);
-      await this.listener.release();
-      this.listener = undefined;
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener) {
+      listener.client.removeAllListeners('notification');
+      await listener.client.query('UNLISTEN outbox_messages').catch(() => undefined);
+      await listener.release();
     }
+  }
+
+  /** Whether a LISTEN connection is up (commits wake the relay at once); false while it only polls. */
+  get listening(): boolean {
+    return this.listener !== undefined;
   }
 
   /** Publishes one batch; returns how many rows were published. Public for tests and the benchmark. */
@@ -111,14 +150,18 @@ export class OutboxRelay {
     return this.dataSource.transaction(async (tx) => {
       const [{ locked }] = await tx.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RELAY_LOCK_KEY]);
       if (!locked) return 0;
+      // The snapshot first, the running backends after it (pg_stat_activity is read once per
+      // transaction, on first use): a transaction running at the snapshot is then surely seen.
+      const [{ snapshot }] = await tx.query(`SELECT pg_current_snapshot()::text AS snapshot`);
+      const [{ horizon }] = await tx.query(COMMIT_SAFE_HORIZON, [snapshot]);
       const rows: OutboxRow[] = await tx.query(
         `SELECT id, event_id, subject, payload, headers
            FROM outbox_messages
           WHERE published_at IS NULL
-            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            AND transaction_id < $2::xid8
           ORDER BY transaction_id, id
           LIMIT $1`,
-        [this.batchSize],
+        [this.batchSize, horizon],
       );
       if (rows.length === 0) return 0;
       const results = await Promise.allSettled(
@@ -184,31 +227,70 @@ export class OutboxRelay {
     }
   }
 
+  /** Ends the current sleep now, or — when a batch is running — the next one before it starts. */
+  private wake(): void {
+    if (this.wakeSleeper) this.wakeSleeper();
+    else this.wokenWhileBusy = true;
+  }
+
   private sleep(ms: number): Promise<void> {
+    if (this.wokenWhileBusy) {
+      // A commit notified while the last batch ran, maybe after its snapshot: look again now.
+      this.wokenWhileBusy = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.wakeSleeper = undefined;
         resolve();
-      }
-      this.wake = done;
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeSleeper = done;
     });
   }
 
   private async listen(): Promise<void> {
-    if (!this.openListener) return;
+    if (!this.openListener || !this.running) return;
+    let listener: ListenConnection | undefined;
     try {
-      this.listener = await this.openListener();
-      const { client } = this.listener;
-      client.on('notification', () => this.wake?.());
-      client.on('error', (error) => {
-        // Polling keeps the relay going; the connection is dropped from the pool.
-        this.logger.warn('outbox LISTEN connection failed; falling back to polling', errorFields(error));
-      });
-      await client.query('LISTEN outbox_messages');
+      listener = await this.openListener();
+      const opened = listener;
+      opened.client.on('notification', () => this.wake());
+      // A dropped connection (PostgreSQL restarted, network cut) says so with 'error' and/or 'end'.
+      opened.client.on('error', (error) => this.listenerLost(opened, error));
+      opened.client.on('end', () => this.listenerLost(opened, new Error('connection ended')));
+      await opened.client.query('LISTEN outbox_messages');
+      if (!this.running) return void (await opened.release());
+      this.listener = opened;
+      this.relistenDelayMs = RELISTEN_FIRST_DELAY_MS;
+      // Rows committed while nobody listened have sent their NOTIFY into the void: look now.
+      this.wake();
     } catch (error) {
-      this.logger.warn('could not LISTEN for outbox notifications; polling only', errorFields(error));
+      if (listener) await Promise.resolve(listener.release()).catch(() => undefined);
+      this.logger.warn('could not LISTEN for outbox notifications; polling until it can', errorFields(error));
+      this.relistenLater();
     }
+  }
+
+  private listenerLost(listener: ListenConnection, error: unknown): void {
+    if (this.listener !== listener) return; // already handled, or not yet listening (listen() handles it)
+    this.listener = undefined;
+    listener.client.removeAllListeners('notification');
+    // The pool discards a client whose connection broke instead of handing it out again.
+    void Promise.resolve(listener.release()).catch(() => undefined);
+    this.logger.warn('outbox LISTEN connection lost; polling until it is back', errorFields(error));
+    this.relistenLater();
+  }
+
+  private relistenLater(): void {
+    if (!this.running || this.relistenTimer) return;
+    const delay = this.relistenDelayMs;
+    this.relistenDelayMs = Math.min(RELISTEN_MAX_DELAY_MS, delay * 2);
+    this.relistenTimer = setTimeout(() => {
+      this.relistenTimer = undefined;
+      void this.listen();
+    }, delay);
   }
 
   private async cleanupIfDue(): Promise<void> {
