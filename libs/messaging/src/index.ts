@@ -3,6 +3,7 @@
 // path. Test helpers live in '@eventshop/messaging/testing'.
 
 // Ports: the two small interfaces every adapter implements.
+export { MessageTooLargeError } from './ports/publisher.js';
 export type { Publisher } from './ports/publisher.js';
 export type { Subscriber, Subscription, SubscriptionOptions } from './ports/subscriber.js';
 

@@ -24,6 +24,12 @@ export const DeadLetterHeaders = {
   DeliveryCount: 'Dlq-Delivery-Count',
   FirstFailureAt: 'Dlq-First-Failure-At',
   DeadLetteredAt: 'Dlq-Dead-Lettered-At',
+  /**
+   * Set when the dead letter does not carry the payload (it and the Dlq-* headers would not fit
+   * under the broker's size limit): the payload's size in bytes. The payload itself stays in the
+   * events stream at Dlq-Original-Sequence.
+   */
+  PayloadOmitted: 'Dlq-Payload-Omitted',
 } as const;
 
 export type MessageHeaders = Record<string, string>;

@@ -221,7 +221,13 @@ function formatList(deadLetters: readonly DeadLetter[], total: number, consumer:
 }
 
 function formatDeadLetter(deadLetter: DeadLetter): string {
-  const payload = describePayload(deadLetter.payload);
+  const reference = deadLetter.payloadByReference;
+  const payload = reference
+    ? {
+        kind: 'not stored with the dead letter',
+        text: `${reference.bytes} bytes, too large to park with its reason: message ${reference.sequence} of stream ${reference.stream} (a replay reads it from there)`,
+      }
+    : describePayload(deadLetter.payload);
   return [
     `Dead letter ${deadLetter.sequence}`,
     `  consumer:          ${deadLetter.consumer}`,

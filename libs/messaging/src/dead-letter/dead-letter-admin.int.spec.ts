@@ -41,12 +41,17 @@ const subjectFor = (event: string) => `${bus.topology.eventsSubjectRoot}.test.${
  * Publishes one event per id to `subject` and has consumer group `group` fail each for good, so the
  * real dead-letter middleware parks them. Resolves once all are parked.
  */
-async function deadLetterEvents(group: string, subject: string, ids: readonly string[]): Promise<void> {
+async function deadLetterEvents(
+  group: string,
+  subject: string,
+  ids: readonly string[],
+  payloadFor: (id: string) => Uint8Array = (id) => encodeJson({ eventId: id, orderId: 42 }),
+): Promise<void> {
   for (const id of ids) {
     await publisher.publish({
       id,
       subject,
-      payload: encodeJson({ eventId: id, orderId: 42 }),
+      payload: payloadFor(id),
       headers: { [Headers.CorrelationId]: `corr-${id}`, [Headers.EventType]: 'test.thing-happened' },
     });
   }
@@ -86,6 +91,30 @@ function nextMessagesOn(subject: string, count: number): Promise<Msg[]> {
 }
 
 describe('DeadLetterAdmin', () => {
+  it('parks a message just under the max payload by reference — acked, not redelivered forever — and replays it whole', async () => {
+    const subject = subjectFor('huge-thing-happened');
+    const group = 'test-service__huge';
+    // As large as the stream takes with its own headers, so the Dlq-* headers cannot fit beside it.
+    const payload = new Uint8Array(bus.connection.info!.max_payload - 400).fill(0x61);
+    await deadLetterEvents(group, subject, ['huge-1'], () => payload);
+
+    const { deadLetters } = await admin.list();
+    expect(deadLetters).toHaveLength(1);
+    const [parked] = deadLetters;
+    expect(parked!.payload.byteLength).toBe(0);
+    expect(parked!.headers[DeadLetterHeaders.PayloadOmitted]).toBe(String(payload.byteLength));
+    expect(parked!.payloadByReference).toEqual({ bytes: payload.byteLength, stream: bus.topology.eventsStream, sequence: 1 });
+    expect(parked!.reason).toMatch(/payload does not match the contract/);
+    // The original was acked: nothing pending, nothing waiting for an ack.
+    const consumer = await jsm.consumers.info(bus.topology.eventsStream, group);
+    expect([consumer.num_pending, consumer.num_ack_pending]).toEqual([0, 0]);
+
+    const replayed = nextMessagesOn(subject, 1);
+    await admin.replay(parked!.sequence);
+    const [message] = await replayed;
+    expect(message!.data).toEqual(payload);
+  });
+
   it('lists a dead letter with where it came from and why it was parked', async () => {
     const subject = subjectFor('order-placed');
     const before = Date.now();

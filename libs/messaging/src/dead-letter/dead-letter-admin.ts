@@ -30,7 +30,13 @@ export interface DeadLetter {
   readonly messageId: string;
   /** All its headers: the original ones plus the `Dlq-*` ones. */
   readonly headers: MessageHeaders;
+  /** The payload as parked; empty when it was parked by reference (see `payloadByReference`). */
   readonly payload: Uint8Array;
+  /**
+   * Set when the payload was too large to park with the `Dlq-*` headers: its size, and where it
+   * still is — the original message in the events stream, which a replay reads.
+   */
+  readonly payloadByReference?: { readonly bytes: number; readonly stream: string; readonly sequence: number };
 }
 
 export interface DeadLetterFilter {
@@ -57,6 +63,18 @@ export class DeadLetterStreamNotFoundError extends Error {
   constructor(readonly stream: string) {
     super(`the dead-letter stream ${stream} does not exist: nothing has been dead-lettered there yet`);
     this.name = 'DeadLetterStreamNotFoundError';
+  }
+}
+
+/** A dead letter parked by reference whose original message is no longer in the events stream. */
+export class OriginalMessageGoneError extends Error {
+  constructor(
+    readonly sequence: number,
+    readonly stream: string,
+    readonly originalSequence: number,
+  ) {
+    super(`dead letter ${sequence} was parked without its payload, and message ${originalSequence} of ${stream} is gone`);
+    this.name = 'OriginalMessageGoneError';
   }
 }
 
@@ -127,7 +145,7 @@ export class DeadLetterAdmin {
   async get(sequence: number): Promise<DeadLetter> {
     const stored = await this.withStream(() => this.jsm.streams.getMessage(this.stream, { seq: sequence }));
     if (!stored) throw new DeadLetterNotFoundError(sequence);
-    return toDeadLetter(stored, this.topology.deadLetterSubjectRoot);
+    return toDeadLetter(stored, this.topology);
   }
 
   /**
@@ -167,13 +185,22 @@ export class DeadLetterAdmin {
     await this.publisher.publish({
       id: messageId,
       subject: deadLetter.originalSubject,
-      payload: deadLetter.payload,
+      payload: await this.payloadOf(deadLetter),
       headers: headersForReplay(deadLetter.headers, messageId),
     });
     // Only once the stream has the replay: a crash in between leaves the dead letter in place, and
     // replaying it again is dropped by the stream as a duplicate.
     await this.jsm.streams.deleteMessage(this.stream, deadLetter.sequence, false);
     return { sequence: deadLetter.sequence, subject: deadLetter.originalSubject, messageId };
+  }
+
+  /** The dead letter's payload: parked with it, or — parked by reference — read from the events stream. */
+  async payloadOf(deadLetter: DeadLetter): Promise<Uint8Array> {
+    const reference = deadLetter.payloadByReference;
+    if (!reference) return deadLetter.payload;
+    const original = await this.jsm.streams.getMessage(reference.stream, { seq: reference.sequence }).catch(() => null);
+    if (!original) throw new OriginalMessageGoneError(deadLetter.sequence, reference.stream, reference.sequence);
+    return original.data;
   }
 
   /**
@@ -196,7 +223,7 @@ export class DeadLetterAdmin {
           data: msg.data,
           time: new Date(Math.floor(msg.info.timestampNanos / 1e6)),
         };
-        if (!visit(toDeadLetter(stored, this.topology.deadLetterSubjectRoot))) break;
+        if (!visit(toDeadLetter(stored, this.topology))) break;
         if (msg.info.pending === 0) break;
       }
     } finally {
@@ -243,9 +270,12 @@ interface StoredMessage {
   readonly time: Date;
 }
 
-function toDeadLetter(stored: StoredMessage, subjectRoot: string): DeadLetter {
+function toDeadLetter(stored: StoredMessage, topology: Topology): DeadLetter {
+  const subjectRoot = topology.deadLetterSubjectRoot;
   const headers = fromNatsHeaders(stored.header);
   const parkedAt = headers[DeadLetterHeaders.DeadLetteredAt];
+  const omittedBytes = headers[DeadLetterHeaders.PayloadOmitted];
+  const originalSequence = Number(headers[DeadLetterHeaders.OriginalSequence]);
   return {
     sequence: stored.seq,
     // The header is the truth; the subject says the same for anything the middleware parked.
@@ -258,5 +288,8 @@ function toDeadLetter(stored: StoredMessage, subjectRoot: string): DeadLetter {
     messageId: headers[Headers.MessageId] ?? '',
     headers,
     payload: stored.data,
+    ...(omittedBytes !== undefined && originalSequence > 0
+      ? { payloadByReference: { bytes: Number(omittedBytes), stream: topology.eventsStream, sequence: originalSequence } }
+      : {}),
   };
 }

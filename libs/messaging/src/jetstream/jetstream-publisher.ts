@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { OutgoingMessage } from '../message.js';
-import type { Publisher } from '../ports/publisher.js';
+import { MessageTooLargeError, type Publisher } from '../ports/publisher.js';
 import { toNatsHeaders } from './headers.js';
 
 /**
@@ -14,10 +14,19 @@ export class JetStreamPublisher implements Publisher {
   ) {}
 
   async publish(message: OutgoingMessage): Promise<void> {
-    await this.js.publish(message.subject, message.payload, {
-      msgID: message.id,
-      headers: toNatsHeaders(message.headers),
-      timeout: this.ackTimeoutMs,
-    });
+    try {
+      await this.js.publish(message.subject, message.payload, {
+        msgID: message.id,
+        headers: toNatsHeaders(message.headers),
+        timeout: this.ackTimeoutMs,
+      });
+    } catch (error) {
+      // The client refuses a message over the server's max_payload before sending it; a stream with
+      // a smaller max_msg_size refuses it on arrival.
+      if (error instanceof Error && /max_payload|message size exceeds maximum/i.test(error.message)) {
+        throw new MessageTooLargeError(message.subject, message.payload.byteLength, error);
+      }
+      throw error;
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { ack, type Middleware } from '../handler.js';
 import { DeadLetterHeaders, type ReceivedMessage } from '../message.js';
-import type { Publisher } from '../ports/publisher.js';
+import { MessageTooLargeError, type Publisher } from '../ports/publisher.js';
 import { type BusLogger, errorFields, silentLogger } from '../logger.js';
 
 export interface DeadLetterOptions {
@@ -22,7 +22,9 @@ export function deadLetterSubject(prefix: string, consumer: string): string {
  * Parks a message that failed for good (retries exhausted, or a permanent error such as a contract
  * violation) on the dead-letter stream, with the reason and where it came from, then acks the
  * original so the rest of the stream keeps flowing. If parking fails, the error goes up and the
- * message is redelivered: a message is never dropped.
+ * message is redelivered: a message is never dropped. A dead letter is always writable: one whose
+ * payload would push it over the broker's size limit is parked by reference instead (no payload,
+ * `Dlq-Payload-Omitted` = its size; the payload stays in the stream at `Dlq-Original-Sequence`).
  */
 export function deadLetter(options: DeadLetterOptions): Middleware {
   const logger = options.logger ?? silentLogger;
@@ -39,13 +41,24 @@ export function deadLetter(options: DeadLetterOptions): Middleware {
       const at = now();
       const firstFailureAt = firstFailures.take(message) ?? (message.deliveryCount === 1 ? at : message.storedAt ?? at);
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      await options.publisher.publish({
+      const parked = {
         // A fresh dedup id per dead-lettering: the same message may be parked, replayed and parked again.
         id: `${message.id}:dlq:${message.consumer}:${message.streamSequence ?? 0}:${message.deliveryCount}`,
         subject: deadLetterSubject(options.subjectPrefix, message.consumer),
         payload: message.payload,
         headers: { ...message.headers, ...deadLetterHeaders(message, options.handler, reason, firstFailureAt, at) },
-      });
+      };
+      try {
+        await options.publisher.publish(parked);
+      } catch (publishError) {
+        // Without this, a message just under the limit would fail, fail to park, and come back forever.
+        if (!(publishError instanceof MessageTooLargeError) || message.streamSequence === undefined) throw publishError;
+        await options.publisher.publish({
+          ...parked,
+          payload: new Uint8Array(0),
+          headers: { ...parked.headers, [DeadLetterHeaders.PayloadOmitted]: String(message.payload.byteLength) },
+        });
+      }
       logger.error('message dead-lettered', {
         ...errorFields(error),
         messageId: message.id,

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { deadLetter } from './dead-letter.middleware.js';
 import { retry } from './retry.middleware.js';
 import { DeadLetterHeaders, type OutgoingMessage } from '../message.js';
-import type { Publisher } from '../ports/publisher.js';
+import { MessageTooLargeError, type Publisher } from '../ports/publisher.js';
 import { fakeReceivedMessage } from '../testing/fake-message.js';
 
 function recordingPublisher(fail = false): Publisher & { sent: OutgoingMessage[] } {
@@ -48,6 +48,32 @@ describe('dead-letter middleware', () => {
       throw new Error('boom');
     });
     await expect(handler(fakeReceivedMessage())).rejects.toThrow('nats down');
+  });
+
+  it('parks a message too large to carry its Dlq-* headers by reference: no payload, its size and stream sequence said', async () => {
+    const sent: OutgoingMessage[] = [];
+    const limit = 1_000;
+    const publisher: Publisher = {
+      async publish(message) {
+        if (message.payload.byteLength + JSON.stringify(message.headers).length > limit) {
+          throw new MessageTooLargeError(message.subject, message.payload.byteLength);
+        }
+        sent.push(message);
+      },
+    };
+    const handler = deadLetter({ publisher, subjectPrefix: 'dlq', handler: 'h' })(async () => {
+      throw new Error('does not match the contract');
+    });
+    const message = fakeReceivedMessage({ payload: new Uint8Array(limit - 10), streamSequence: 77 });
+
+    await expect(handler(message)).resolves.toEqual({ kind: 'ack' });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.payload.byteLength).toBe(0);
+    expect(sent[0]!.headers).toMatchObject({
+      [DeadLetterHeaders.PayloadOmitted]: String(limit - 10),
+      [DeadLetterHeaders.OriginalSequence]: '77',
+      [DeadLetterHeaders.Reason]: 'Error: does not match the contract',
+    });
   });
 
   it('does nothing to a successful message', async () => {
