@@ -45,7 +45,7 @@ export class SubscriptionCommands {
   }
 
   /**
-   * Runs `command` inside the caller's transaction (an event handler's `processOnce`). A lost
+   * Runs `command` inside the caller's transaction (an event handler's `once.run`). A lost
    * creation race throws `SubscriptionCreatedConcurrentlyError`; the bus then redelivers the event.
    */
   runWithin(transaction: EntityManager, userId: string, command: SubscriptionCommand): Promise<Subscription | null> {
