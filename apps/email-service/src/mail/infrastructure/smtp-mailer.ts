@@ -29,6 +29,9 @@ export class SmtpMailer implements Mailer {
       connectionTimeout: settings.timeoutMs,
       greetingTimeout: settings.timeoutMs,
       socketTimeout: settings.timeoutMs,
+      // A send whose connection drops fails at once rather than being retried inside the pool for
+      // seconds: retries are the bus's business, and the circuit breaker must see every failure.
+      maxRequeues: 0,
       // A local catcher presents no trusted certificate.
       ignoreTLS: !settings.secure,
     });
