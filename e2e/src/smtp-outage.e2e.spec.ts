@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { caughtMails, consumerDrained, eventually, mailsTo, startShop, uniqueEmail, type Shop } from './support/shop.js';
+import { caughtMails, consumerDrained, deadLetters, eventually, mailsTo, startShop, uniqueEmail, type Shop } from './support/shop.js';
 
 /**
  * The SMTP server goes away for a while. email-service's sends fail, its circuit breaker opens and
- * the mail handlers pause instead of burning their retries into the dead letter. When SMTP comes
- * back every mail goes out — none lost, none twice.
+ * the mail handlers hold their messages instead of burning their retries into the dead letter. When
+ * SMTP comes back every mail goes out — none lost, none twice, no attempt spent.
  */
 describe('SMTP outage', () => {
   let shop: Shop;
@@ -53,8 +53,10 @@ describe('SMTP outage', () => {
     }
     await http('order-service').post(`/orders/${orders[0]}/cancel`).set('Authorization', auth).expect(200);
 
-    // The outage is real: sends have failed (and been scheduled for retry), none went out.
-    await eventually(async () => ((await failedDeliveries()) > failuresBefore ? true : undefined), 30_000, 'failed SMTP sends');
+    // The outage is real: the mails wait in the consumer groups, held (not acked) rather than retried.
+    for (const group of ['send-welcome-email', 'send-order-confirmation']) {
+      await eventually(async () => ((await consumerDrained(shop.namespace, `email-service__${group}`)) ? undefined : true), 30_000, `${group} to hold mails`);
+    }
 
     await shop.system.start('maildev');
 
@@ -66,6 +68,9 @@ describe('SMTP outage', () => {
     for (const group of ['send-welcome-email', 'send-order-confirmation', 'send-cancellation-notice']) {
       await eventually(async () => ((await consumerDrained(shop.namespace, `email-service__${group}`)) ? true : undefined), 60_000, `${group} to settle`);
     }
+    // The outage spent no attempt: no delivery ended in a retry or a dead letter.
+    expect(await failedDeliveries()).toBe(failuresBefore);
+    expect(await deadLetters(shop.namespace)).toEqual([]);
     const mails = await caughtMails(shop.mailApi);
     // The new catcher saw only what was sent after the outage: the first user's three order mails
     // and one welcome mail per user signed up during the outage — exactly once each.

@@ -19,6 +19,11 @@ export const emailServiceConfigSchema = baseConfigSchema(manifest)
     SMTP_USER: z.string().optional(),
     SMTP_PASSWORD: z.string().optional(),
     MAIL_FROM: z.string().min(3).default('eventshop <no-reply@eventshop.local>'),
+    /**
+     * How long connecting, the server's greeting and any silence on the socket may each last before
+     * a send fails; a send slower than this counts against the SMTP circuit breaker.
+     */
+    SMTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
     /** How long the SMTP circuit breaker stays open before a probe send is allowed. */
     SMTP_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
     /** Public address of newsletter-service, for the unsubscribe link in the welcome email. */

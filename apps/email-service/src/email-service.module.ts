@@ -1,16 +1,17 @@
 import { type DynamicModule, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { createDependencyBreaker, MessagingRuntime } from '@eventshop/messaging';
+import { MessagingRuntime } from '@eventshop/messaging';
 import { type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
 import { type EmailServiceConfig, manifest } from './config.js';
 import { MAILER } from './mail/domain/mailer.port.js';
 import { SmtpMailer } from './mail/infrastructure/smtp-mailer.js';
-import { BreakerGuardedMailer, SMTP_DEPENDENCY } from './mail/infrastructure/breaker-guarded-mailer.js';
+import { BreakerGuardedMailer, createSmtpBreaker, SMTP_DEPENDENCY } from './mail/infrastructure/breaker-guarded-mailer.js';
 import { SentEmailRecord } from './mail/infrastructure/sent-email.record.js';
 import { RecipientRecord } from './mail/infrastructure/recipient.record.js';
 import { RecipientRepository } from './mail/infrastructure/recipient.repository.js';
 import { SentEmails } from './mail/infrastructure/sent-emails.js';
 import { CreateSentEmails1732300000200 } from './mail/infrastructure/migrations/1732300000200-create-sent-emails.js';
 import { CreateRecipients1732300000300 } from './mail/infrastructure/migrations/1732300000300-create-recipients.js';
+import { TrackSendingState1732300000400 } from './mail/infrastructure/migrations/1732300000400-track-sending-state.js';
 import { RecordRecipientHandler } from './record-recipient/record-recipient.handler.js';
 import { RecordRecipientEventController } from './record-recipient/record-recipient.event.controller.js';
 import { SendWelcomeEmailHandler, UnsubscribeLinks } from './send-welcome-email/send-welcome-email.handler.js';
@@ -34,7 +35,7 @@ export class EmailServiceModule implements OnApplicationShutdown {
           config,
           logger,
           entities: [SentEmailRecord, RecipientRecord],
-          migrations: [CreateSentEmails1732300000200, CreateRecipients1732300000300],
+          migrations: [CreateSentEmails1732300000200, CreateRecipients1732300000300, TrackSendingState1732300000400],
         }),
       ],
       controllers: [
@@ -64,6 +65,7 @@ export class EmailServiceModule implements OnApplicationShutdown {
               user: config.SMTP_USER,
               password: config.SMTP_PASSWORD,
               from: config.MAIL_FROM,
+              timeoutMs: config.SMTP_TIMEOUT_MS,
             }),
         },
         {
@@ -74,7 +76,7 @@ export class EmailServiceModule implements OnApplicationShutdown {
               smtp,
               runtime.registerBreaker(
                 SMTP_DEPENDENCY,
-                createDependencyBreaker(SMTP_DEPENDENCY, { resetTimeoutMs: config.SMTP_BREAKER_RESET_MS, timeoutMs: 15_000 }),
+                createSmtpBreaker({ timeoutMs: config.SMTP_TIMEOUT_MS, resetTimeoutMs: config.SMTP_BREAKER_RESET_MS }),
               ),
             ),
         },

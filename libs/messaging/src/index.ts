@@ -42,7 +42,7 @@ export { EventBus } from './outbox/event-bus.js';
 export { listenConnectionFrom, OutboxRelay } from './outbox/outbox-relay.js';
 export type { ListenConnection, OutboxRelayOptions } from './outbox/outbox-relay.js';
 export { HandleOnce, Inbox } from './inbox/inbox.js';
-export type { HandleOnceOptions, HandleOnceResult, InboxKey } from './inbox/inbox.js';
+export type { HandleOnceResult, InboxKey, OutsideEffect } from './inbox/inbox.js';
 export { messagingMigrations } from './messaging-migrations.js';
 
 // Deciders: load → decide → save + publish through the outbox, in one transaction.

@@ -1,6 +1,7 @@
 import type { MigrationInterface } from 'typeorm';
 import { CreateMessagingTables1732300000000 } from './outbox/outbox.migration.js';
 import { CreateInboxTable1732300000001 } from './inbox/inbox.migration.js';
+import { AddInboxEffectPending1732300000002 } from './inbox/inbox-effect-pending.migration.js';
 
 /**
  * The bus's own tables (outbox, inbox), in order: every service runs these before its own
@@ -9,4 +10,5 @@ import { CreateInboxTable1732300000001 } from './inbox/inbox.migration.js';
 export const messagingMigrations: ReadonlyArray<new () => MigrationInterface> = [
   CreateMessagingTables1732300000000,
   CreateInboxTable1732300000001,
+  AddInboxEffectPending1732300000002,
 ];

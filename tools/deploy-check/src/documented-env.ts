@@ -46,6 +46,7 @@ export const SERVICE_ENV: Readonly<Record<string, readonly string[]>> = {
     'SMTP_USER',
     'SMTP_PASSWORD',
     'MAIL_FROM',
+    'SMTP_TIMEOUT_MS',
     'SMTP_BREAKER_RESET_MS',
     'NEWSLETTER_PUBLIC_URL',
     'NEWSLETTER_LINK_SECRET',

@@ -23,7 +23,7 @@ export class UnsubscribeLinks {
   }
 }
 
-/** Sends the welcome email for a `UserSignedUp` once, and announces `WelcomeEmailSent` in the same transaction. */
+/** Sends the welcome email for a `UserSignedUp` once, and announces `WelcomeEmailSent` (outbox) in the transaction that records it sent. */
 @Injectable()
 export class SendWelcomeEmailHandler {
   constructor(

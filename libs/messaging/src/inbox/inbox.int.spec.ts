@@ -56,53 +56,61 @@ describe('inbox / HandleOnce (real Postgres)', () => {
     expect(await effectsOf('e-3')).toBe(1);
   });
 
-  describe('writes first, the outside effect last', () => {
-    it('runs the effect after the writes and the inbox row, before COMMIT, with what the work returned', async () => {
-      const seenByEffect: Array<{ result: string; committedEffects: number; inboxRowWritten: boolean }> = [];
-      /** From another connection: inserting the same inbox row waits on ours, so ours is written (not yet committed). */
-      const inboxRowHeldByOthers = () =>
-        db.dataSource.transaction(async (other) => {
-          await other.query(`SET LOCAL lock_timeout = '200ms'`);
-          try {
-            await other.query(`INSERT INTO inbox_messages (handler, event_id) VALUES ('h', 'e-4')`);
-            return false;
-          } catch (error) {
-            return /lock timeout/.test((error as Error).message);
-          }
-        });
+  describe('with an outside effect: record the intent, call outside, record it done', () => {
+    const pendingOf = async (id: string) =>
+      ((await db.dataSource.query(`SELECT effect_pending FROM inbox_messages WHERE event_id = $1`, [id])) as Array<{ effect_pending: boolean }>).map(
+        (row) => row.effect_pending,
+      );
+    /** Sessions of this database, other than the asking one, inside a transaction (idle or not) or holding a transaction id. */
+    const openTransactions = async () =>
+      (
+        (await db.dataSource.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid()
+              AND (state LIKE 'idle in transaction%' OR backend_xid IS NOT NULL OR xact_start IS NOT NULL)`,
+        )) as Array<{ n: number }>
+      )[0]!.n;
+
+    it('commits the intent before the effect runs, holds no transaction open during it, and records it done after', async () => {
+      const seenByEffect: Array<{ committedWork: number; pending: boolean[]; openTransactions: number }> = [];
       const outcome = await once('e-4').run(
         async (tx) => {
           await work('e-4')(tx);
-          return 'message-id-4';
+          return 'intent-4';
         },
         {
-          effect: async (result) => {
-            seenByEffect.push({ result, committedEffects: await effectsOf('e-4'), inboxRowWritten: await inboxRowHeldByOthers() });
+          effect: async () => {
+            seenByEffect.push({ committedWork: await effectsOf('e-4'), pending: await pendingOf('e-4'), openTransactions: await openTransactions() });
           },
+          afterEffect: (tx) => tx.query(`INSERT INTO effects VALUES ('e-4:done')`),
         },
       );
-      expect(outcome).toEqual({ processed: true, result: 'message-id-4' });
-      expect(seenByEffect).toEqual([{ result: 'message-id-4', committedEffects: 0, inboxRowWritten: true }]);
-      expect(await effectsOf('e-4')).toBe(1);
-      expect(await inboxRowsOf('e-4')).toBe(1);
+      expect(outcome).toEqual({ processed: true, result: 'intent-4' });
+      expect(seenByEffect).toEqual([{ committedWork: 1, pending: [true], openTransactions: 0 }]);
+      expect(await pendingOf('e-4')).toEqual([false]);
+      expect(await effectsOf('e-4:done')).toBe(1);
     });
 
-    it('rolls the writes and the inbox row back when the effect fails; the retry runs both again', async () => {
+    it('keeps the intent when the effect fails; the redelivery repeats the effect (not the work) and records it once', async () => {
       let sends = 0;
       const send = async () => {
         sends++;
         if (sends === 1) throw new Error('smtp down');
       };
-      await expect(once('e-5').run(work('e-5'), { effect: send })).rejects.toThrow('smtp down');
-      expect(await effectsOf('e-5')).toBe(0);
-      expect(await inboxRowsOf('e-5')).toBe(0);
+      const recordSent = (tx: EntityManager) => tx.query(`INSERT INTO effects VALUES ('e-5:sent')`);
+      await expect(once('e-5').run(work('e-5'), { effect: send, afterEffect: recordSent })).rejects.toThrow('smtp down');
+      expect(await effectsOf('e-5')).toBe(1);
+      expect(await pendingOf('e-5')).toEqual([true]);
+      expect(await effectsOf('e-5:sent')).toBe(0);
 
-      expect((await once('e-5').run(work('e-5'), { effect: send })).processed).toBe(true);
+      expect(await once('e-5').run(work('e-5'), { effect: send, afterEffect: recordSent })).toEqual({ processed: true, result: undefined });
       expect(sends).toBe(2);
       expect(await effectsOf('e-5')).toBe(1);
+      expect(await effectsOf('e-5:sent')).toBe(1);
+      expect(await pendingOf('e-5')).toEqual([false]);
     });
 
-    it('does not run the effect again for an event already handled', async () => {
+    it('does not run the effect again for an event whose effect is recorded done', async () => {
       let sends = 0;
       const send = async () => void sends++;
       await once('e-6').run(work('e-6'), { effect: send });
@@ -121,6 +129,19 @@ describe('inbox / HandleOnce (real Postgres)', () => {
         ),
       ).rejects.toThrow('constraint violated');
       expect(sends).toBe(0);
+      expect(await inboxRowsOf('e-7')).toBe(0);
+    });
+
+    it('records the effect once when deliveries of one pending intent race (both may call outside)', async () => {
+      await expect(once('e-8').run(work('e-8'), { effect: () => Promise.reject(new Error('timeout')) })).rejects.toThrow('timeout');
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          once('e-8').run(work('e-8'), { effect: async () => undefined, afterEffect: (tx) => tx.query(`INSERT INTO effects VALUES ('e-8:sent')`) }),
+        ),
+      );
+      expect(results.filter((r) => r.processed)).toHaveLength(1);
+      expect(await effectsOf('e-8:sent')).toBe(1);
+      expect(await effectsOf('e-8')).toBe(1);
     });
   });
 });

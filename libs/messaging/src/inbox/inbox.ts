@@ -8,21 +8,25 @@ export interface InboxKey {
 
 export type HandleOnceResult<T> = { readonly processed: true; readonly result: T } | { readonly processed: false };
 
-export interface HandleOnceOptions<T> {
+/**
+ * A call to the outside world an event asks for (an SMTP send), for handlers whose effect is not
+ * only database writes. No transaction is open while it runs: `work` records the intent and commits,
+ * the effect runs, and `afterEffect` records that it happened, in a second short transaction.
+ */
+export interface OutsideEffect {
   /**
-   * The call to the outside world the event asks for (an SMTP send), for handlers whose effect is
-   * not only database writes: **writes first, the outside effect last**. It runs after `work` and the
-   * inbox row, as the last step before COMMIT, so once the outside world has accepted it nothing but
-   * the COMMIT is left; if it fails, the writes and the inbox row roll back and a redelivery runs
-   * everything again. It gets what `work` returned.
-   *
-   * What no database can close is the instant between the outside world's "accepted" and our
-   * COMMIT: a crash there repeats the effect on redelivery, so make it recognisable (an email's
-   * Message-ID derived from the event id). The effect holds the transaction open while it runs; a
-   * later version may instead run it between two short transactions (record the intent, call
-   * outside, record the result) behind this same option.
+   * The outside call. It runs after the intent (`work` and the inbox row, marked "effect pending")
+   * has committed, outside any transaction, and again on every later delivery of the event until a
+   * run of it has been recorded: after a failure, and after a crash between the outside world's
+   * "accepted" and that record. Make it recognisable when repeated (an email's Message-ID derived
+   * from the event id and kind), and build it from the event alone: a repeat does not run `work`.
    */
-  readonly effect?: (result: T) => Promise<void>;
+  readonly effect: () => Promise<void>;
+  /**
+   * Writes that record the effect happened (the sent-email row → `sent`, a follow-up event through
+   * the outbox), committed together with the inbox row's "effect done" mark, once per event.
+   */
+  readonly afterEffect?: (transaction: EntityManager) => Promise<void>;
 }
 
 /**
@@ -39,33 +43,76 @@ export class HandleOnce {
   /**
    * Runs `work` (the handler's writes: its state, outbox events) in one transaction with the inbox
    * row, unless this handler processed this event before; then nothing runs and the result says
-   * `processed: false`. With `options.effect`, the outside effect follows as the last step before
-   * COMMIT (see HandleOnceOptions).
+   * `processed: false`. If anything throws, nothing is recorded and a redelivery runs it again.
    *
-   * In the transaction: an advisory lock on the key, so a redelivery racing a slow first attempt
-   * waits for it instead of running alongside; the inbox check; `work`; the inbox row; the effect.
-   * The inbox row is written after `work`, so a transaction whose work only reads takes a
-   * transaction id at the very end (a long-running writer would hold back every outbox relay on
-   * this PostgreSQL server). If anything throws, nothing is recorded and a redelivery runs it again.
+   * With an outside effect (see OutsideEffect) it runs in three steps, and no transaction is open
+   * across the outside call:
+   * 1. `work` and the inbox row, marked "effect pending", in one short transaction (the intent);
+   * 2. the effect, outside any transaction;
+   * 3. the inbox row marked "effect done" and `afterEffect`, in a second short transaction.
+   * A delivery that finds the intent but no "done" (the effect failed, or the process died before
+   * step 3) skips `work` and repeats steps 2 and 3; one that finds "done" is skipped. The result is
+   * `processed: true` for the delivery that completed step 3; its `result` is what `work` returned
+   * when this delivery ran it, `undefined` when it completed an earlier delivery's intent.
    */
-  run<T>(work: (transaction: EntityManager) => Promise<T>, options: HandleOnceOptions<T> = {}): Promise<HandleOnceResult<T>> {
+  run<T>(work: (transaction: EntityManager) => Promise<T>): Promise<HandleOnceResult<T>>;
+  run<T>(work: (transaction: EntityManager) => Promise<T>, outside: OutsideEffect): Promise<HandleOnceResult<T | undefined>>;
+  async run<T>(work: (transaction: EntityManager) => Promise<T>, outside?: OutsideEffect): Promise<HandleOnceResult<T | undefined>> {
+    const intent = await this.recordOnce(work, outside !== undefined);
+    if (!outside) return intent.state === 'claimed' ? { processed: true, result: intent.result } : { processed: false };
+    if (intent.state === 'done') return { processed: false };
+    await outside.effect();
+    // False when a concurrent delivery of the same event recorded it first: that one processed it.
+    if (!(await this.recordEffectDone(outside.afterEffect))) return { processed: false };
+    return { processed: true, result: intent.state === 'claimed' ? intent.result : undefined };
+  }
+
+  /**
+   * The first transaction: under an advisory lock on the key (so a redelivery racing a slow first
+   * attempt waits for it instead of running alongside), the inbox check, then `work` and the inbox
+   * row. The row is written after `work`, so a transaction whose work only reads takes a
+   * transaction id at the very end: every outbox relay on this PostgreSQL server waits for running
+   * writers, so they must stay short.
+   */
+  private recordOnce<T>(
+    work: (transaction: EntityManager) => Promise<T>,
+    effectPending: boolean,
+  ): Promise<{ state: 'claimed'; result: T } | { state: 'effectPending' } | { state: 'done' }> {
     const { handler, eventId } = this.key;
     return this.dataSource.transaction(async (transaction) => {
       await transaction.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${handler}:${eventId}`]);
-      const seen: unknown[] = await transaction.query(`SELECT 1 FROM inbox_messages WHERE handler = $1 AND event_id = $2`, [
-        handler,
-        eventId,
-      ]);
-      if (seen.length > 0) return { processed: false };
+      const [seen]: Array<{ effect_pending: boolean }> = await transaction.query(
+        `SELECT effect_pending FROM inbox_messages WHERE handler = $1 AND event_id = $2`,
+        [handler, eventId],
+      );
+      if (seen) return seen.effect_pending ? { state: 'effectPending' } : { state: 'done' };
       const result = await work(transaction);
       const claimed: unknown[] = await transaction.query(
-        `INSERT INTO inbox_messages (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
-        [handler, eventId],
+        `INSERT INTO inbox_messages (handler, event_id, effect_pending) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id`,
+        [handler, eventId, effectPending],
       );
       // Cannot happen while everyone takes the lock; roll back rather than apply twice.
       if (claimed.length !== 1) throw new Error(`inbox row for ${handler}/${eventId} appeared concurrently`);
-      await options.effect?.(result);
-      return { processed: true, result };
+      return { state: 'claimed', result };
+    });
+  }
+
+  /** The second transaction: "effect done" and what records it, once. */
+  private recordEffectDone(afterEffect: OutsideEffect['afterEffect']): Promise<boolean> {
+    const { handler, eventId } = this.key;
+    return this.dataSource.transaction(async (transaction) => {
+      // FOR UPDATE: a racing delivery waits here, then finds the effect already recorded.
+      const [row]: Array<{ effect_pending: boolean }> = await transaction.query(
+        `SELECT effect_pending FROM inbox_messages WHERE handler = $1 AND event_id = $2 FOR UPDATE`,
+        [handler, eventId],
+      );
+      if (!row?.effect_pending) return false;
+      await transaction.query(`UPDATE inbox_messages SET effect_pending = false, processed_at = now() WHERE handler = $1 AND event_id = $2`, [
+        handler,
+        eventId,
+      ]);
+      await afterEffect?.(transaction);
+      return true;
     });
   }
 }

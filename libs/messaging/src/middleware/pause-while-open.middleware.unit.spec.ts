@@ -112,23 +112,88 @@ describe('pauseWhileOpen', () => {
     expect(results.map((r) => r.settled)).toEqual(['resolved', 'resolved', 'resolved']);
   });
 
-  it('keeps the rest held when the probe fails, until the next half-open', async () => {
+  it('holds the probe too when it fails (no redelivery, no attempt spent), and probes again at the next half-open', async () => {
     await trip(breaker);
     const { handler, handled, sends } = sendingHandler();
     const paused = pauseWhileOpen(breaker)(handler);
-    const [probe] = ['a', 'b'].map((id) => start(paused, id));
+    const results = ['a', 'b'].map((id) => start(paused, id));
 
     await jest.advanceTimersByTimeAsync(1_000);
     sends.get('a').reject(new Error('connect ECONNREFUSED'));
     await flush();
     expect(breaker.state).toBe('open');
-    expect(probe?.settled).toBe('rejected');
+    expect(results.map((r) => r.settled)).toEqual([undefined, undefined]);
     expect(handled).toEqual(['a']);
 
     await jest.advanceTimersByTimeAsync(999);
     expect(handled).toEqual(['a']);
     await jest.advanceTimersByTimeAsync(1);
-    expect(handled).toEqual(['a', 'b']);
+    // One of the two held messages is the next probe.
+    expect(handled).toHaveLength(2);
+
+    const [probe, other] = handled[1] === 'a' ? ['a', 'b'] : ['b', 'a'];
+    sends.get(probe).resolve();
+    await flush();
+    expect(breaker.state).toBe('closed');
+    expect(handled).toEqual(['a', probe, other]);
+    sends.get(other).resolve();
+    await flush();
+    expect(results.map((r) => r.settled)).toEqual(['resolved', 'resolved']);
+  });
+
+  it('holds a message whose call failed while the breaker stayed closed, and runs it again shortly, keeping it alive', async () => {
+    const inProgress = jest.fn();
+    let calls = 0;
+    const paused = pauseWhileOpen(breaker, { keepAliveIntervalMs: 100, retryWhileClosedMs: 500 })(async () => {
+      calls++;
+      await breaker.fire(calls === 1 ? connectionRefused : () => Promise.resolve());
+    });
+    let settled = false;
+    void paused(fakeReceivedMessage({ inProgress })).then(() => (settled = true));
+    await flush();
+    expect(breaker.state).toBe('closed');
+    expect(calls).toBe(1);
+
+    await jest.advanceTimersByTimeAsync(499);
+    expect(calls).toBe(1);
+    expect(inProgress).toHaveBeenCalledTimes(4);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(calls).toBe(2);
+    expect(settled).toBe(true);
+  });
+
+  it('holds a message whose call met a breaker that opened meanwhile', async () => {
+    let calls = 0;
+    const paused = pauseWhileOpen(breaker)(async () => {
+      calls++;
+      // Another handler's failures open the breaker between this message's admission and its call.
+      if (calls === 1) await trip(breaker);
+      await breaker.fire(() => Promise.resolve());
+    });
+    const result = start(paused, 'a');
+    await flush();
+    expect(result.settled).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(calls).toBe(2);
+    expect(result.settled).toBe('resolved');
+  });
+
+  it("passes the message's own failures on (to retry and the dead letter): they are not the dependency's", async () => {
+    const refused = Object.assign(new Error('550 no such mailbox'), { responseCode: 550 });
+    const strict = createDependencyBreaker('smtp', { ...settings, isCallerError: (error) => error === refused });
+    const bug = new TypeError('undefined is not a function');
+    try {
+      for (const failure of [refused, bug]) {
+        const paused = pauseWhileOpen(strict)(async () => {
+          if (failure === refused) await strict.fire(() => Promise.reject(refused));
+          else throw failure;
+        });
+        await expect(paused(fakeReceivedMessage())).rejects.toBe(failure);
+      }
+      expect(strict.state).toBe('closed');
+    } finally {
+      strict.shutdown();
+    }
   });
 
   it('hands the probe on when the admitted message never called the dependency', async () => {

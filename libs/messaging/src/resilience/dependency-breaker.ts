@@ -11,6 +11,7 @@ interface OpossumCircuit extends EventEmitter {
   readonly pendingClose: boolean;
   readonly isShutdown: boolean;
   fire(call: () => Promise<unknown>): Promise<unknown>;
+  open(): void;
   shutdown(): void;
 }
 
@@ -40,9 +41,22 @@ export class DependencyUnavailableError extends Error {
 }
 
 export interface DependencyBreakerOptions {
-  /** A call running longer than this counts as failed (it is not cancelled). Default 10 000 ms; `false` disables. */
+  /**
+   * A call running longer than this fails with a timeout and counts as failed; the call itself is
+   * not cancelled, so give the client its own, shorter timeouts. Default 10 000 ms; `false` disables.
+   */
   readonly timeoutMs?: number | false;
-  /** Share of failed calls in the rolling window, in percent, above which the breaker opens. Default 50. */
+  /**
+   * This many failed (or slow) calls in a row open the breaker, however few calls there are: a
+   * dependency called one message at a time never reaches a volume for a failure rate. Default 3.
+   */
+  readonly consecutiveFailuresToOpen?: number;
+  /**
+   * A call that succeeds but takes longer than this counts as a failure in the consecutive count: a
+   * dependency that answers, but only after seconds, is as good as down. Default: none.
+   */
+  readonly slowCallMs?: number;
+  /** Share of failed calls in the rolling window, in percent, above which the breaker also opens. Default 50. */
   readonly errorThresholdPercentage?: number;
   /** Calls needed in the rolling window before the breaker may open at all. Default 5. */
   readonly volumeThreshold?: number;
@@ -52,7 +66,8 @@ export interface DependencyBreakerOptions {
   readonly rollingWindowMs?: number;
   /**
    * Errors that say the request was wrong, not that the dependency is down (an SMTP "no such
-   * mailbox"): they pass through without counting against the breaker. Default: permanent errors.
+   * mailbox"): they pass through without counting against the breaker. Permanent errors always do;
+   * this names more.
    */
   readonly isCallerError?: (error: unknown) => boolean;
 }
@@ -63,8 +78,14 @@ export type BreakerEvent = 'open' | 'halfOpen' | 'close' | 'shutdown';
 /**
  * A circuit breaker (opossum) for one outbound dependency, such as the SMTP server. Every call to
  * the dependency goes through `fire`; once calls keep failing the breaker opens and further calls
- * fail fast with DependencyUnavailableError. After `resetTimeoutMs` it turns half-open and lets one
- * probe call through, whose success closes it and whose failure opens it again.
+ * fail fast with DependencyUnavailableError. It opens after `consecutiveFailuresToOpen` failed,
+ * timed-out or slow calls in a row, or when the failure rate in the rolling window crosses its
+ * threshold. After `resetTimeoutMs` it turns half-open and lets one probe call through, whose
+ * success closes it and whose failure opens it again.
+ *
+ * `isDependencyFailure(error)` tells the dependency's failures (counted by the breaker, or the
+ * breaker refusing the call) from the caller's, so `pauseWhileOpen` can hold a message through an
+ * outage instead of spending its attempts.
  *
  * One breaker per dependency and process, shared by every handler that calls it. Call `shutdown()`
  * when the service stops.
@@ -73,12 +94,15 @@ export class DependencyBreaker {
   private readonly circuit: OpossumCircuit;
   private readonly sleepers = new Set<() => void>();
   private probeTaken = false;
+  /** The errors opossum counted as the dependency's failures (timeouts included). */
+  private readonly dependencyFailures = new WeakSet<object>();
+  private failuresInARow = 0;
 
   constructor(
     readonly name: string,
     options: DependencyBreakerOptions = {},
   ) {
-    const isCallerError = options.isCallerError ?? isPermanentError;
+    const isCallerError = (error: unknown) => isPermanentError(error) || (options.isCallerError?.(error) ?? false);
     this.circuit = new CircuitBreaker((call) => call(), {
       name,
       timeout: options.timeoutMs ?? 10_000,
@@ -89,6 +113,7 @@ export class DependencyBreaker {
       errorFilter: (error: unknown) => isCallerError(error),
     });
     for (const event of ['halfOpen', 'close', 'shutdown'] as const) this.circuit.on(event, () => this.wakeSleepers());
+    this.countFailuresInARow(options.consecutiveFailuresToOpen ?? 3, options.slowCallMs);
   }
 
   /**
@@ -103,6 +128,19 @@ export class DependencyBreaker {
       if (isOpenRejection(error)) throw new DependencyUnavailableError(this.name, error);
       throw error;
     }
+  }
+
+  /**
+   * True when `error` (or an error in its `cause` chain) is the dependency's failure rather than the
+   * caller's: this breaker refused the call (DependencyUnavailableError), or the call failed or
+   * timed out in a way the breaker counted against the dependency.
+   */
+  isDependencyFailure(error: unknown): boolean {
+    for (let current = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
+      if (current instanceof DependencyUnavailableError && current.dependency === this.name) return true;
+      if (this.dependencyFailures.has(current)) return true;
+    }
+    return false;
   }
 
   get state(): BreakerState {
@@ -142,6 +180,28 @@ export class DependencyBreaker {
   shutdown(): void {
     this.circuit.shutdown();
     this.wakeSleepers();
+  }
+
+  /**
+   * opossum opens on a failure rate once a volume of calls is reached; with calls made one at a
+   * time that volume may never come. So failures are also counted in a row (a slow success counts
+   * as a failure, any other success resets the count), and `threshold` of them open the breaker.
+   */
+  private countFailuresInARow(threshold: number, slowCallMs: number | undefined): void {
+    const failed = () => {
+      this.failuresInARow++;
+      if (this.failuresInARow >= threshold && this.circuit.closed) this.circuit.open();
+    };
+    this.circuit.on('failure', (error: unknown) => {
+      if (typeof error === 'object' && error !== null) this.dependencyFailures.add(error);
+      failed();
+    });
+    // 'success' also follows a caller error: the dependency answered.
+    this.circuit.on('success', (_result: unknown, latencyMs: number) => {
+      if (slowCallMs !== undefined && latencyMs > slowCallMs) failed();
+      else this.failuresInARow = 0;
+    });
+    for (const event of ['open', 'close'] as const) this.circuit.on(event, () => (this.failuresInARow = 0));
   }
 
   private admit(): (() => void) | undefined {

@@ -74,4 +74,57 @@ describe('createDependencyBreaker', () => {
     await expect(breaker.fire(() => Promise.resolve('ok'))).resolves.toBe('ok');
     expect(breaker.state).toBe('closed');
   });
+
+  describe('failures in a row (calls made one at a time never reach a volume for a rate)', () => {
+    const oneAtATime = { volumeThreshold: 1_000, consecutiveFailuresToOpen: 3, resetTimeoutMs: 1_000 } as const;
+    let single: DependencyBreaker;
+    afterEach(() => single.shutdown());
+
+    it('opens after that many failures in a row; a success in between starts the count again', async () => {
+      single = createDependencyBreaker('smtp', { ...oneAtATime, timeoutMs: false });
+      for (const call of [connectionRefused, connectionRefused, () => Promise.resolve(), connectionRefused, connectionRefused]) {
+        await single.fire(call).catch(() => undefined);
+      }
+      expect(single.state).toBe('closed');
+      await single.fire(connectionRefused).catch(() => undefined);
+      expect(single.state).toBe('open');
+    });
+
+    it('counts a timed-out call (a server that never answers) as a failure of the dependency', async () => {
+      single = createDependencyBreaker('smtp', { ...oneAtATime, timeoutMs: 500 });
+      const errors: unknown[] = [];
+      for (let i = 0; i < 3; i++) {
+        const hung = single.fire(() => new Promise<void>(() => undefined)).catch((error: unknown) => errors.push(error));
+        await jest.advanceTimersByTimeAsync(500);
+        await hung;
+      }
+      expect(single.state).toBe('open');
+      expect(errors.every((error) => single.isDependencyFailure(error))).toBe(true);
+    });
+
+    it('counts a call slower than slowCallMs as a failure, although it succeeded', async () => {
+      single = createDependencyBreaker('smtp', { ...oneAtATime, timeoutMs: false, slowCallMs: 200 });
+      const slowly = () => new Promise<string>((resolve) => setTimeout(() => resolve('sent'), 300));
+      for (let i = 0; i < 3; i++) {
+        const call = single.fire(slowly);
+        await jest.advanceTimersByTimeAsync(300);
+        await expect(call).resolves.toBe('sent');
+      }
+      expect(single.state).toBe('open');
+    });
+  });
+
+  it("tells the dependency's failures (counted, or refused while open) from the caller's and from unrelated errors", async () => {
+    const down = await breaker.fire(connectionRefused).catch((error: unknown) => error);
+    const callerError = await breaker.fire(() => Promise.reject(new MalformedMessageError('bad address'))).catch((error: unknown) => error);
+    expect(breaker.isDependencyFailure(down)).toBe(true);
+    expect(breaker.isDependencyFailure(new Error('wrapped by the handler', { cause: down }))).toBe(true);
+    expect(breaker.isDependencyFailure(callerError)).toBe(false);
+    expect(breaker.isDependencyFailure(new Error('connect ECONNREFUSED'))).toBe(false);
+
+    await trip(breaker);
+    const refused = await breaker.fire(() => Promise.resolve()).catch((error: unknown) => error);
+    expect(breaker.isDependencyFailure(refused)).toBe(true);
+    expect(createDependencyBreaker('other').isDependencyFailure(refused)).toBe(false);
+  });
 });

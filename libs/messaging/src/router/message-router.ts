@@ -62,9 +62,10 @@ export interface HandlerContext {
   /** The raw delivery: subject, headers, delivery count, stream sequence, consumer group. */
   readonly message: ReceivedMessage;
   /**
-   * Handles this event at most once for this handler: `context.once.run(work, { effect })`. Keyed
-   * by the registration's name and the event's id, so the handler never names itself again. Needs
-   * the router's `inbox`.
+   * Handles this event at most once for this handler: `context.once.run(work)`, or
+   * `context.once.run(work, { effect, afterEffect })` when it calls the outside world. Keyed by the
+   * registration's name and the event's id, so the handler never names itself again. Needs the
+   * router's `inbox`.
    */
   readonly once: HandleOnce;
 }

@@ -1,14 +1,17 @@
 import net from 'node:net';
 
 /**
- * A TCP proxy a test puts between a client and a real server (PostgreSQL, NATS) to cut the line:
- * `interrupt()` drops every open connection and refuses new ones — what the client sees while the
- * server restarts — and `restore()` lets connections through again. It listens on a port the OS
- * picks, so it never shares one with anything else.
+ * A TCP proxy a test puts between a client and a real server (PostgreSQL, NATS, SMTP) to cut the
+ * line: `interrupt()` drops every open connection and refuses new ones — what the client sees while
+ * the server restarts — `hang()` accepts new connections and never answers on them — a server that
+ * is stuck — and `restore()` lets connections through again. It listens on a port the OS picks, so
+ * it never shares one with anything else.
  */
 export class TcpFaultProxy {
   private readonly open = new Set<net.Socket>();
-  private down = false;
+  private mode: 'forward' | 'refuse' | 'hang' = 'forward';
+  /** Connections accepted since the proxy was started; a test awaits a client's attempt with it. */
+  connectionsAccepted = 0;
 
   private constructor(
     private readonly server: net.Server,
@@ -36,13 +39,20 @@ export class TcpFaultProxy {
 
   /** Drops every open connection now; new ones are closed as soon as they arrive until `restore()`. */
   interrupt(): void {
-    this.down = true;
-    for (const socket of this.open) socket.destroy();
-    this.open.clear();
+    this.mode = 'refuse';
+    this.dropAll();
   }
 
+  /** Drops every open connection now; new ones are accepted and then left in silence until `restore()`. */
+  hang(): void {
+    this.mode = 'hang';
+    this.dropAll();
+  }
+
+  /** Forwards new connections again; those left hanging are dropped. */
   restore(): void {
-    this.down = false;
+    if (this.mode === 'hang') this.dropAll();
+    this.mode = 'forward';
   }
 
   async close(): Promise<void> {
@@ -50,9 +60,21 @@ export class TcpFaultProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  private dropAll(): void {
+    for (const socket of this.open) socket.destroy();
+    this.open.clear();
+  }
+
   private forward(client: net.Socket, target: { host: string; port: number }): void {
-    if (this.down) {
+    this.connectionsAccepted++;
+    if (this.mode === 'refuse') {
       client.destroy();
+      return;
+    }
+    if (this.mode === 'hang') {
+      this.open.add(client);
+      client.on('error', () => undefined);
+      client.on('close', () => this.open.delete(client));
       return;
     }
     const upstream = net.connect(target.port, target.host);

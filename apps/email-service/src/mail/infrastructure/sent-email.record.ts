@@ -1,6 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** Every email the service sent, keyed by the event that caused it. */
+/** `sending`: recorded before the SMTP send (the intent); `sent`: SMTP accepted it. */
+export type SentEmailState = 'sending' | 'sent';
+
+/** Every email the service sends, keyed by the event that caused it. */
 @Entity({ name: 'sent_emails' })
 export class SentEmailRecord {
   @PrimaryColumn({ name: 'event_id', type: 'uuid' })
@@ -21,6 +24,10 @@ export class SentEmailRecord {
   @Column({ name: 'correlation_id', type: 'text' })
   correlationId!: string;
 
-  @Column({ name: 'sent_at', type: 'timestamptz' })
-  sentAt!: Date;
+  @Column({ type: 'text' })
+  state!: SentEmailState;
+
+  /** When SMTP accepted it; null while `sending`. */
+  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
+  sentAt!: Date | null;
 }

@@ -14,11 +14,17 @@ export interface EmailToSend {
 
 /**
  * Every email the service sends goes through here, so each is sent once per handler and event and
- * recorded in `sent_emails`. It is the bus's handle-once with an outside effect: the writes first
- * (the sent-email row, any follow-up event through the outbox, the inbox row), and only then the
- * SMTP send, as the last step before COMMIT. A failed send rolls everything back and the event is
- * retried; a crash between SMTP's "accepted" and our COMMIT sends the mail again on redelivery, with
- * the same Message-ID (derived from the event), so mailbox providers show it once.
+ * recorded in `sent_emails`. It is the bus's handle-once with an outside effect, and no transaction
+ * is open while SMTP is talked to (a hung SMTP server must not hold back every outbox relay on the
+ * PostgreSQL server):
+ *
+ * 1. the intent, in one short transaction: the sent-email row in state `sending`, the inbox row;
+ * 2. the SMTP send, outside any transaction;
+ * 3. `sent`, in a second short transaction: the row marked sent, any follow-up event (outbox).
+ *
+ * A failed send leaves the intent; the redelivery sends again. A crash between SMTP's "accepted" and
+ * step 3 sends the mail again on redelivery too, with the same Message-ID (derived from the event
+ * and the kind), so mailbox providers show it once. An event whose mail is `sent` is skipped.
  */
 @Injectable()
 export class SentEmails {
@@ -27,24 +33,29 @@ export class SentEmails {
   async sendOnce(
     once: HandleOnce,
     { kind, event, email }: EmailToSend,
-    /** More writes for the same transaction, e.g. publishing a follow-up event through the outbox. */
-    alsoInTransaction?: (transaction: EntityManager, sentAt: Date) => Promise<void>,
+    /** More writes for the "sent" transaction, e.g. publishing a follow-up event through the outbox. */
+    alsoWhenSent?: (transaction: EntityManager, sentAt: Date) => Promise<void>,
   ): Promise<{ sent: boolean }> {
     const outcome = await once.run(
-      async (transaction) => {
-        const sentAt = new Date();
-        await transaction.insert(SentEmailRecord, {
+      (transaction) =>
+        transaction.insert(SentEmailRecord, {
           eventId: event.id,
           kind,
           recipient: email.to,
           subject: email.subject,
           messageId: email.messageId,
           correlationId: event.correlationId,
-          sentAt,
-        });
-        await alsoInTransaction?.(transaction, sentAt);
+          state: 'sending',
+          sentAt: null,
+        }),
+      {
+        effect: () => this.mailer.send(email),
+        afterEffect: async (transaction) => {
+          const sentAt = new Date();
+          await transaction.update(SentEmailRecord, { eventId: event.id }, { state: 'sent', sentAt });
+          await alsoWhenSent?.(transaction, sentAt);
+        },
       },
-      { effect: () => this.mailer.send(email) },
     );
     return { sent: outcome.processed };
   }

@@ -8,6 +8,8 @@ export interface SmtpSettings {
   readonly user?: string;
   readonly password?: string;
   readonly from: string;
+  /** Connect, greeting and socket (silence) timeout, each. */
+  readonly timeoutMs: number;
 }
 
 /** Sends over SMTP with nodemailer, through a small pool of kept-alive connections. */
@@ -22,10 +24,14 @@ export class SmtpMailer implements Mailer {
       auth: settings.user ? { user: settings.user, pass: settings.password ?? '' } : undefined,
       pool: true,
       maxConnections: 2,
-      // Fail fast so a dead SMTP server means a quick retry later, not a handler stuck for minutes.
-      connectionTimeout: 5_000,
-      greetingTimeout: 5_000,
-      socketTimeout: 10_000,
+      // Fail within seconds: a server that accepts the connection and then says nothing (nodemailer
+      // waits 2 minutes for a greeting and 10 for a quiet socket by default) must count as down.
+      connectionTimeout: settings.timeoutMs,
+      greetingTimeout: settings.timeoutMs,
+      socketTimeout: settings.timeoutMs,
+      // A send whose connection drops fails at once rather than being retried inside the pool for
+      // seconds: retries are the bus's business, and the circuit breaker must see every failure.
+      maxRequeues: 0,
       // A local catcher presents no trusted certificate.
       ignoreTLS: !settings.secure,
     });
