@@ -75,7 +75,7 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
         user: this.options.credentials?.user,
         pass: this.options.credentials?.password,
         // Replies to this service arrive under its own prefix, which only its NATS user may read.
-        inboxPrefix: inboxPrefixFor(this.options.serviceName),
+        inboxPrefix: inboxPrefixFor(this.options.credentials?.user ?? this.options.serviceName),
         // Once up, ride out broker restarts: reconnect forever and buffer publishes meanwhile.
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
