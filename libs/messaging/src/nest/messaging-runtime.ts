@@ -86,11 +86,18 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
     } catch (error) {
       throw new NatsUnavailableError(this.options.natsUrl, error);
     }
-    const jsm = await jetstreamManager(connection);
-    // On an open development server the service creates its streams; a service with its own
-    // NATS user may not (only the admin manages streams), so it checks they were provisioned.
-    if (this.options.credentials) await assertStreamExists(jsm, this.topology.eventsStream);
-    else await ensureStreams(jsm, this.topology);
+    let jsm: JetStreamManager;
+    try {
+      jsm = await jetstreamManager(connection);
+      // On an open development server the service creates its streams; a service with its own
+      // NATS user may not (only the admin manages streams), so it checks they were provisioned.
+      if (this.options.credentials) await assertStreamExists(jsm, this.topology.eventsStream);
+      else await ensureStreams(jsm, this.topology);
+    } catch (error) {
+      // Start-up failed: leave no connection behind reconnecting forever.
+      await connection.close();
+      throw error;
+    }
     const js = jetstream(connection);
     this.state = {
       connection,
