@@ -9,6 +9,7 @@ import { databaseUrl, JsonLogger } from '@eventshop/platform';
 import { at, envelope, seededRandom, shuffledWithDuplicates, userHistory } from './testing/history.fixture.js';
 import { type RunningReadModel, startReadModelService, TEST_ADMIN_TOKEN } from './testing/service.fixture.js';
 import { ReadModelClient, ReadModelQueryError } from './request-reply/read-model.client.js';
+import { querySubject } from './request-reply/read-model.rpc-api.js';
 import { ADMIN_TOKEN_HEADER } from './http/admin-credentials.js';
 import { LIVE_SCHEMA } from './read-model/infrastructure/projection-tables.js';
 import { ProjectionWriter } from './read-model/infrastructure/projection-writer.js';
@@ -82,26 +83,44 @@ describe('read-model-service (in-process; real PostgreSQL and NATS JetStream)', 
   });
 
   describe('NATS request-reply (through ReadModelClient)', () => {
-    it('answers what REST answers', async () => {
-      expect(await client.userOverview(ann.userId)).toEqual(ann.expected.overview);
-      expect(await client.userOrders(ann.userId)).toEqual(ann.expected.orders);
-      expect(await client.userTimeline(bob.userId)).toEqual(bob.expected.timeline);
+    it('answers what REST answers, to the user’s own token', async () => {
+      expect(await client.userOverview(ann.userId, service.tokenFor(ann.userId))).toEqual(ann.expected.overview);
+      expect(await client.userOrders(ann.userId, service.tokenFor(ann.userId))).toEqual(ann.expected.orders);
+      expect(await client.userTimeline(bob.userId, service.tokenFor(bob.userId))).toEqual(bob.expected.timeline);
     });
 
     it('answers null for an unknown user', async () => {
-      expect(await client.userOverview(randomUUID())).toBeNull();
-      expect(await client.userTimeline(randomUUID())).toBeNull();
+      const stranger = randomUUID();
+      expect(await client.userOverview(stranger, service.tokenFor(stranger))).toBeNull();
+      expect(await client.userTimeline(stranger, service.tokenFor(stranger))).toBeNull();
+    });
+
+    it.each(['userOverview', 'userOrders', 'userTimeline'] as const)('%s needs a valid token (401) for the user’s own data (403), like REST', async (query) => {
+      const failure = (token: string) => client.request(query, ann.userId, token).catch((error: unknown) => error);
+      expect(await failure('not.a.token')).toMatchObject({ body: { statusCode: 401, message: 'A valid bearer token is required' } });
+      expect(await failure(service.tokenFor(bob.userId))).toMatchObject({ body: { statusCode: 403, message: 'You may only read your own data' } });
+    });
+
+    it('gives nothing to a raw request without a token (as an attacker on the bus would send it)', async () => {
+      const subject = querySubject(service.namespace, 'userOverview');
+      const reply = await service.connection.request(subject, JSON.stringify({ id: randomUUID(), pattern: subject, data: { userId: ann.userId } }), {
+        timeout: 5_000,
+      });
+      const packet = reply.json<{ response?: unknown; err?: { statusCode: number } }>();
+      expect(packet.response).toBeUndefined();
+      expect(packet.err).toMatchObject({ statusCode: 401 });
+      expect(reply.string()).not.toContain(ann.expected.overview.email);
     });
 
     it('rejects a malformed request with a 400 naming the field', async () => {
-      const failure = await client.userOrders('not-a-uuid').catch((error: unknown) => error);
+      const failure = await client.userOrders('not-a-uuid', service.tokenFor(ann.userId)).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(ReadModelQueryError);
       expect((failure as ReadModelQueryError).body).toMatchObject({ statusCode: 400, errors: [{ field: 'userId', message: 'must be a UUID' }] });
     });
 
     it('answers only in its own namespace', async () => {
       const elsewhere = new ReadModelClient(service.connection, { namespace: `${service.namespace}x`, timeoutMs: 5_000 });
-      await expect(elsewhere.userOverview(ann.userId)).rejects.toMatchObject({ reason: 'no-responders' });
+      await expect(elsewhere.userOverview(ann.userId, service.tokenFor(ann.userId))).rejects.toMatchObject({ reason: 'no-responders' });
     });
   });
 
@@ -154,7 +173,7 @@ describe('read-model-service (in-process; real PostgreSQL and NATS JetStream)', 
           if (++reads !== 2) return;
           await service.events.publishAll(dave.events);
           await drained();
-          expect(await client.userOverview(dave.userId)).toEqual(dave.expected.overview);
+          expect(await client.userOverview(dave.userId, service.tokenFor(dave.userId))).toEqual(dave.expected.overview);
         },
       };
       const rebuild = new RebuildReadModelHandler(
@@ -194,8 +213,8 @@ describe('read-model-service (in-process; real PostgreSQL and NATS JetStream)', 
       expect((await rebuilding).status).toBe(200);
       await drained();
 
-      expect(await client.userOverview(carol)).toMatchObject({ orderCount: orders, totalSpentCents: orders * 100 });
-      expect(await client.userTimeline(carol)).toHaveLength(orders + 1);
+      expect(await client.userOverview(carol, service.tokenFor(carol))).toMatchObject({ orderCount: orders, totalSpentCents: orders * 100 });
+      expect(await client.userTimeline(carol, service.tokenFor(carol))).toHaveLength(orders + 1);
       // And what was there before is untouched.
       expect(await restAnswers(ann.userId)).toEqual(ann.expected);
     });

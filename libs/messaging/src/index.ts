@@ -55,12 +55,26 @@ export type { DependencyBreaker, DependencyBreakerOptions } from './resilience/d
 
 // Nest integration: the module, the decorator, the transport.
 export { MessagingModule } from './nest/messaging.module.js';
-export type { MessagingOptions } from './nest/messaging-options.js';
-export { MessagingRuntime, NatsUnavailableError } from './nest/messaging-runtime.js';
+export type { MessagingOptions, NatsCredentials } from './nest/messaging-options.js';
+export { MessagingRuntime, NatsUnavailableError, StreamsNotProvisionedError } from './nest/messaging-runtime.js';
 export { OnEvent } from './nest/on-event.decorator.js';
 export type { OnEventOptions } from './nest/on-event.decorator.js';
 export { JetStreamContext } from './nest/jetstream.context.js';
 export { connectJetStreamTransport } from './nest/jetstream.server.js';
+
+// Identities on the bus: one NATS user per service, its permissions derived from the contracts.
+export {
+  consumedSubject,
+  inboxPrefixFor,
+  NATS_ADMIN_USER,
+  natsAuthorizationConfig,
+  ownedEventSubjects,
+  passwordVariableFor,
+  permissionsFor,
+} from './auth/nats-permissions.js';
+export type { BusIdentity, NatsPermissions } from './auth/nats-permissions.js';
+export { natsCredentialsFrom } from './auth/nats-credentials.js';
+export { busIdentitiesIn, COMPOSE_NATS_AUTH_FILE, K8S_NATS_AUTH_CONFIGMAP, K8S_NATS_AUTH_FILE, natsConfigFiles, natsUsers } from './auth/nats-config-files.js';
 
 // Dead letters: list, show, replay, purge (the `npm run dlq` CLI is built on it).
 export { DeadLetterAdmin } from './dead-letter/dead-letter-admin.js';

@@ -19,6 +19,9 @@ export const SHARED_ENV = [
   'DATABASE_NAME',
   'NATS_URL',
   'NATS_NAMESPACE',
+  'NATS_USER',
+  'NATS_PASSWORD',
+  'NATS_PASSWORD_FILE',
   'JWT_PUBLIC_KEY',
   'JWT_PUBLIC_KEY_FILE',
   'JWT_ISSUER',
@@ -76,4 +79,4 @@ export function allowedEnvFor(service: string): ReadonlySet<string> {
  * Variables whose value is a secret: they may only be set by reference (a *_FILE path to a mounted
  * file, a Secret via valueFrom), never as a literal in docker-compose.yml or in a k8s manifest.
  */
-export const SECRET_ENV: ReadonlySet<string> = new Set(['JWT_PRIVATE_KEY', 'SMTP_PASSWORD', 'NEWSLETTER_LINK_SECRET', 'ADMIN_TOKEN']);
+export const SECRET_ENV: ReadonlySet<string> = new Set(['JWT_PRIVATE_KEY', 'SMTP_PASSWORD', 'NEWSLETTER_LINK_SECRET', 'ADMIN_TOKEN', 'NATS_PASSWORD']);

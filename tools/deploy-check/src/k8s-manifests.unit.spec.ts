@@ -65,7 +65,7 @@ describe('k8s/ files', () => {
   });
 
   it('has a Secret example, and no file that looks like a key or an env file', () => {
-    expect(manifestFiles.filter(isExample)).toEqual(['jwt-keys.secret.example.yaml', 'newsletter-links.secret.example.yaml', 'read-model-admin.secret.example.yaml']);
+    expect(manifestFiles.filter(isExample)).toEqual(['jwt-keys.secret.example.yaml', 'nats-users.secret.example.yaml', 'newsletter-links.secret.example.yaml', 'read-model-admin.secret.example.yaml']);
     const risky = readdirSync(K8S_DIR).filter((f) => /\.pem$|(^|\.)env$|^\.env/i.test(f) || (/private/i.test(f) && /key/i.test(f)));
     expect(risky).toEqual([]);
   });
@@ -205,7 +205,7 @@ describe('k8s/ manifests: configuration and secrets', () => {
 
   it('the Secret example holds placeholders only, for the keys the apps mount', () => {
     expect(checkSecretExample(secretExamples)).toEqual([]);
-    expect(secretExamples.map((d) => (d as Doc).metadata.name).sort()).toEqual(['eventshop-jwt-signing', 'eventshop-jwt-verify', 'eventshop-newsletter-links', 'eventshop-read-model-admin']);
+    expect(secretExamples.map((d) => (d as Doc).metadata.name).sort()).toEqual(['eventshop-jwt-signing', 'eventshop-jwt-verify', 'eventshop-nats-users', 'eventshop-newsletter-links', 'eventshop-read-model-admin']);
     const real = structuredClone(secretExamples) as Doc[];
     (real[0] as Doc).stringData['jwt-private.pem'] = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----';
     expect(checkSecretExample(real).join('\n')).toMatch(/must be an obvious placeholder/);

@@ -18,6 +18,7 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { allowedEnvFor, SECRET_ENV, SHARED_ENV } from './documented-env.js';
 import { findPemText, isRecord, type AppService } from './workspace.js';
 
@@ -40,6 +41,7 @@ const KINDS: Record<string, { model: KindModel; dts: string; namespaced: boolean
   'v1/PersistentVolumeClaim': { model: PersistentVolumeClaim as unknown as KindModel, dts: 'v1/PersistentVolumeClaim', namespaced: true },
   'apps/v1/Deployment': { model: Deployment as unknown as KindModel, dts: 'apps/v1/Deployment', namespaced: true },
   'apps/v1/StatefulSet': { model: StatefulSet as unknown as KindModel, dts: 'apps/v1/StatefulSet', namespaced: true },
+  'networking.k8s.io/v1/NetworkPolicy': { model: NetworkPolicy as unknown as KindModel, dts: 'networking.k8s.io/v1/NetworkPolicy', namespaced: true },
 };
 
 export function kindKey(doc: unknown): string {
@@ -426,9 +428,18 @@ export function checkK8sEnv(docs: readonly unknown[]): string[] {
       }
     }
   }
-  // A ConfigMap is shared by every app (envFrom), so it may only hold the shared variables.
+  // A ConfigMap that apps load with envFrom is shared by every app, so it may only hold the shared
+  // variables (others, like the NATS server's config file, are mounted files, not environment).
   const shared = new Set<string>(SHARED_ENV);
-  for (const configMap of ofKind(docs, 'v1/ConfigMap')) {
+  const envFromConfigMaps = new Set(
+    ofKind(docs, 'apps/v1/Deployment').flatMap((d) =>
+      ((podSpecOf(d)?.containers as unknown[] | undefined) ?? [])
+        .filter(isRecord)
+        .flatMap((c) => (Array.isArray(c.envFrom) ? c.envFrom : []).filter(isRecord))
+        .map((source) => (isRecord(source.configMapRef) ? String(source.configMapRef.name) : undefined)),
+    ),
+  );
+  for (const configMap of ofKind(docs, 'v1/ConfigMap').filter((c) => envFromConfigMaps.has(nameOf(c)))) {
     for (const key of Object.keys(isRecord(configMap.data) ? configMap.data : {})) {
       if (!shared.has(key)) problems.push(`ConfigMap ${nameOf(configMap)}: ${key} is not a shared documented variable`);
       if (SECRET_ENV.has(key)) problems.push(`ConfigMap ${nameOf(configMap)}: ${key} is a secret; use a Secret`);
@@ -553,7 +564,11 @@ export function checkKeyFiles(applied: readonly unknown[], secretExamples: reado
         const secret = secrets.find((s) => nameOf(s) === secretName);
         const keys = Object.keys({ ...(isRecord(secret?.data) ? secret.data : {}), ...(isRecord(secret?.stringData) ? secret.stringData : {}) });
         const file = path.slice(String(mount.mountPath).replace(/\/$/, '').length + 1);
-        if (!keys.includes(file)) problems.push(`${where}: Secret ${String(secretName)} has no key ${file} (has ${keys.join(', ') || 'none'})`);
+        // With `items`, only the listed keys are there, each at its own path.
+        const items = volume && isRecord(volume.secret) && Array.isArray(volume.secret.items) ? volume.secret.items.filter(isRecord) : undefined;
+        const key = items ? items.find((item) => item.path === file)?.key : file;
+        if (key === undefined) problems.push(`${where}: the Secret volume's items put no key at ${file}`);
+        else if (!keys.includes(String(key))) problems.push(`${where}: Secret ${String(secretName)} has no key ${String(key)} (has ${keys.join(', ') || 'none'})`);
       }
     }
   }

@@ -20,7 +20,7 @@ describe('ReadModelClient when nobody answers (real NATS)', () => {
     const namespace = uniqueName('nobody');
     const client = new ReadModelClient(connection, { namespace, timeoutMs: 10_000 });
     const startedAt = Date.now();
-    const failure = await client.userOverview(randomUUID()).catch((error: unknown) => error);
+    const failure = await client.userOverview(randomUUID(), 'a.token').catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(ReadModelUnavailableError);
     expect(failure).toMatchObject({ reason: 'no-responders', subject: `${namespace}.readmodel.user.get` });
@@ -34,7 +34,7 @@ describe('ReadModelClient when nobody answers (real NATS)', () => {
     const silent = connection.subscribe(querySubject(namespace, 'userTimeline'));
     try {
       const client = new ReadModelClient(connection, { namespace, timeoutMs: 300 });
-      const failure = await client.userTimeline(randomUUID()).catch((error: unknown) => error);
+      const failure = await client.userTimeline(randomUUID(), 'a.token').catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(ReadModelUnavailableError);
       expect(failure).toMatchObject({ reason: 'timeout', subject: `${namespace}.readmodel.user.timeline` });
       expect((failure as Error).message).toContain('within 300 ms');

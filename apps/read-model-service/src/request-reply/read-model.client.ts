@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { NoRespondersError, type NatsConnection, RequestError, TimeoutError } from '@nats-io/nats-core';
-import { querySubject, type ReadModelErrorBody, type ReadModelQuery, type ReadModelReplies } from './read-model.rpc-api.js';
+import { headers, NoRespondersError, type NatsConnection, RequestError, TimeoutError } from '@nats-io/nats-core';
+import {
+  AUTHORIZATION_HEADER,
+  querySubject,
+  type ReadModelErrorBody,
+  type ReadModelQuery,
+  type ReadModelReplies,
+} from './read-model.rpc-api.js';
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 2_000;
 
@@ -23,7 +29,7 @@ export class ReadModelUnavailableError extends Error {
   }
 }
 
-/** The read model answered with an error (a bad request, or a failure on its side). */
+/** The read model answered with an error: 400 bad request, 401 no valid token, 403 someone else's data, 500 its failure. */
 export class ReadModelQueryError extends Error {
   constructor(
     readonly subject: string,
@@ -52,10 +58,12 @@ interface ReplyPacket<T> {
  *
  * ```ts
  * const readModel = new ReadModelClient(connection, { namespace: config.NATS_NAMESPACE });
- * const overview = await readModel.userOverview(userId); // null: no such user
+ * const overview = await readModel.userOverview(userId, accessToken); // null: no such user
  * ```
  *
- * Each call resolves with the view, or null for an unknown user; it rejects with
+ * Every call carries the user's access token (the one REST takes as `Authorization: Bearer`), and
+ * the read model answers only for that user. Each call resolves with the view, or null for an
+ * unknown user; it rejects with
  * ReadModelUnavailableError when nobody answers (at once when nobody listens, else after the
  * timeout) and with ReadModelQueryError when the service answered with an error.
  */
@@ -71,24 +79,26 @@ export class ReadModelClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   }
 
-  userOverview(userId: string): Promise<ReadModelReplies['userOverview'] | null> {
-    return this.request('userOverview', userId);
+  userOverview(userId: string, accessToken: string): Promise<ReadModelReplies['userOverview'] | null> {
+    return this.request('userOverview', userId, accessToken);
   }
 
-  userOrders(userId: string): Promise<ReadModelReplies['userOrders'] | null> {
-    return this.request('userOrders', userId);
+  userOrders(userId: string, accessToken: string): Promise<ReadModelReplies['userOrders'] | null> {
+    return this.request('userOrders', userId, accessToken);
   }
 
-  userTimeline(userId: string): Promise<ReadModelReplies['userTimeline'] | null> {
-    return this.request('userTimeline', userId);
+  userTimeline(userId: string, accessToken: string): Promise<ReadModelReplies['userTimeline'] | null> {
+    return this.request('userTimeline', userId, accessToken);
   }
 
-  async request<Q extends ReadModelQuery>(query: Q, userId: string): Promise<ReadModelReplies[Q] | null> {
+  async request<Q extends ReadModelQuery>(query: Q, userId: string, accessToken: string): Promise<ReadModelReplies[Q] | null> {
     const subject = querySubject(this.namespace, query);
     const packet = JSON.stringify({ id: randomUUID(), pattern: subject, data: { userId } });
+    const requestHeaders = headers();
+    requestHeaders.set(AUTHORIZATION_HEADER, `Bearer ${accessToken}`);
     let reply;
     try {
-      reply = await this.connection.request(subject, packet, { timeout: this.timeoutMs });
+      reply = await this.connection.request(subject, packet, { timeout: this.timeoutMs, headers: requestHeaders });
     } catch (error) {
       const reason = unavailability(error);
       if (reason) throw new ReadModelUnavailableError(subject, reason, this.timeoutMs, { cause: error });

@@ -5,15 +5,20 @@ import type { TimelineItemView, UserOrderView, UserOverviewView } from '../read-
  * The read model's NATS request-reply API, shared by the answering controller and the client.
  *
  * Wire format (Nest's NATS transport; the client in read-model.client.ts speaks it):
- *   request  {"id": "<unique>", "pattern": "<subject>", "data": {"userId": "<uuid>"}}
+ *   request  header `Authorization: Bearer <the user's access token>`
+ *            {"id": "<unique>", "pattern": "<subject>", "data": {"userId": "<uuid>"}}
  *   reply    {"id": "…", "response": <the view>, "isDisposed": true}
- *        or  {"id": "…", "err": {"statusCode": 400 | 404 | 500, "error": "…", "message": "…", "errors"?: [{field, message}]}, "isDisposed": true}
+ *        or  {"id": "…", "err": {"statusCode": 400 | 401 | 403 | 404 | 500, "error": "…", "message": "…", "errors"?: [{field, message}]}, "isDisposed": true}
  * Errors carry the same body as the REST answer would.
  *
- * Access: unlike the REST routes, requests carry no user token. The API is for trusted internal
- * callers (other services); who may send on `readmodel.>` is decided by NATS permissions, as for
- * the event subjects. Never bridge these subjects to clients.
+ * Access: exactly as REST. A query carries the user's bearer token and may ask for that user's data
+ * only (401 without a valid token, 403 for someone else's data), so an open NATS leaks nothing. NATS
+ * permissions add a second wall: only read-model-service may subscribe to `readmodel.>`, and only
+ * services granted it may send there (none today).
  */
+
+/** The NATS header carrying the caller's `Bearer <token>`, as HTTP's Authorization header does. */
+export const AUTHORIZATION_HEADER = 'Authorization';
 
 /** The queries and their subjects (before the namespace prefix). */
 export const READ_MODEL_QUERIES = {

@@ -7,6 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { topologyFor, type Topology } from '../jetstream/topology.js';
+import { natsCredentialsFrom } from '../auth/nats-credentials.js';
 import { DeadLetterAdmin, DeadLetterStreamNotFoundError, type DeadLetter } from '../dead-letter/dead-letter-admin.js';
 
 export const DLQ_USAGE = `Usage: npm run dlq -- <command> [options]
@@ -28,6 +29,7 @@ Options:
 Environment:
   NATS_URL        The NATS server (default nats://127.0.0.1:4222)
   NATS_NAMESPACE  The stream namespace (default: none, the shop's own streams)
+  NATS_USER, NATS_PASSWORD_FILE  The admin user, on a server with authorization (or NATS_PASSWORD)
 
 Exit codes: 0 done, 1 failed, 2 wrong usage.`;
 
@@ -80,7 +82,9 @@ export async function runDlqCli(
   const url = env.NATS_URL || 'nats://127.0.0.1:4222';
   let connection: NatsConnection;
   try {
-    connection = await connect({ servers: url, name: 'eventshop-dlq', timeout: 5_000 });
+    // On a server with authorization, dead letters are the admin's (NATS_USER/NATS_PASSWORD_FILE).
+    const credentials = natsCredentialsFrom(env);
+    connection = await connect({ servers: url, name: 'eventshop-dlq', timeout: 5_000, user: credentials?.user, pass: credentials?.password });
   } catch (error) {
     output.err(`dlq: cannot reach NATS at ${url} (${(error as Error).message}). Start it, or set NATS_URL.`);
     return ExitCode.Failed;

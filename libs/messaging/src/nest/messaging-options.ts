@@ -7,6 +7,12 @@ export interface MessagingOptions {
   /** The service's name: the `source` of its events and the prefix of its consumer groups. */
   readonly serviceName: string;
   readonly natsUrl: string;
+  /**
+   * The service's own NATS user (see src/auth/nats-permissions.ts). Without it (an open development
+   * server) the service creates the streams it needs; with it, streams are the admin's job
+   * (`npm run nats:provision`) and the service only checks they exist.
+   */
+  readonly credentials?: NatsCredentials;
   /** Prefixes stream names and subjects; empty in normal runs, unique per test run. */
   readonly namespace?: string;
   /** Relay settings; a service that publishes nothing may turn the relay off. */
@@ -26,3 +32,9 @@ export interface MessagingOptions {
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+
+/** A NATS user and its password. */
+export interface NatsCredentials {
+  readonly user: string;
+  readonly password: string;
+}

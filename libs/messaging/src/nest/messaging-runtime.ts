@@ -1,8 +1,16 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  jetstream,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { ensureStreams, topologyFor, type Topology } from '../jetstream/topology.js';
+import { inboxPrefixFor } from '../auth/nats-permissions.js';
 import { JetStreamPublisher } from '../jetstream/jetstream-publisher.js';
 import { JetStreamSubscriber } from '../jetstream/jetstream-subscriber.js';
 import { type BusLogger, silentLogger } from '../logger.js';
@@ -17,6 +25,17 @@ export class NatsUnavailableError extends Error {
         `Start a JetStream-enabled server, e.g. "nats-server -js", or set NATS_URL.`,
     );
     this.name = 'NatsUnavailableError';
+  }
+}
+
+/** Raised at start-up when a service with its own NATS user finds the streams missing. */
+export class StreamsNotProvisionedError extends Error {
+  constructor(stream: string) {
+    super(
+      `The stream ${stream} does not exist, and this service's NATS user may not create streams. ` +
+        `Provision them with the admin user first: npm run nats:provision (NATS_USER=admin).`,
+    );
+    this.name = 'StreamsNotProvisionedError';
   }
 }
 
@@ -53,6 +72,10 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
       connection = await connect({
         servers: this.options.natsUrl,
         name: this.options.serviceName,
+        user: this.options.credentials?.user,
+        pass: this.options.credentials?.password,
+        // Replies to this service arrive under its own prefix, which only its NATS user may read.
+        inboxPrefix: inboxPrefixFor(this.options.credentials?.user ?? this.options.serviceName),
         // Once up, ride out broker restarts: reconnect forever and buffer publishes meanwhile.
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
@@ -63,8 +86,18 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
     } catch (error) {
       throw new NatsUnavailableError(this.options.natsUrl, error);
     }
-    const jsm = await jetstreamManager(connection);
-    await ensureStreams(jsm, this.topology);
+    let jsm: JetStreamManager;
+    try {
+      jsm = await jetstreamManager(connection);
+      // On an open development server the service creates its streams; a service with its own
+      // NATS user may not (only the admin manages streams), so it checks they were provisioned.
+      if (this.options.credentials) await assertStreamExists(jsm, this.topology.eventsStream);
+      else await ensureStreams(jsm, this.topology);
+    } catch (error) {
+      // Start-up failed: leave no connection behind reconnecting forever.
+      await connection.close();
+      throw error;
+    }
     const js = jetstream(connection);
     this.state = {
       connection,
@@ -131,5 +164,14 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
     const connection = this.state?.connection;
     this.state = undefined;
     if (connection && !connection.isClosed()) await connection.drain().catch(() => connection.close());
+  }
+}
+
+async function assertStreamExists(jsm: JetStreamManager, stream: string): Promise<void> {
+  try {
+    await jsm.streams.info(stream);
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) throw new StreamsNotProvisionedError(stream);
+    throw error;
   }
 }

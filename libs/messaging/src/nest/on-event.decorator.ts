@@ -47,7 +47,9 @@ class RethrowToTransport implements RpcExceptionFilter {
  * straight to the dead letter with the validation errors as the reason.
  *
  * Given several contracts, the handler follows all of them through one consumer on every event, in
- * stream order (a projection needs that); events of other types on the stream are acked and skipped.
+ * stream order (a projection needs that), choosing the contract by subject: an event type none of
+ * them has is acked and skipped, a known type in an unknown version is dead-lettered (see
+ * `validatedBy` in router/message-router.ts).
  */
 export function OnEvent(contract: EventContract | readonly EventContract[], options: OnEventOptions): MethodDecorator {
   const contracts = Array.isArray(contract) ? contract : [contract as EventContract];

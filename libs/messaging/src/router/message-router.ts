@@ -3,7 +3,7 @@ import { EVENT_SUBJECT_ROOT, type EventContract, type EventEnvelope } from '@eve
 import { DEFAULT_ACK_WAIT_MS, DEFAULT_HANDLER_TIMEOUT_MS, keepAliveIntervalFor } from '../defaults.js';
 import { withMiddleware, type MessageHandler, type Middleware } from '../handler.js';
 import { type BusLogger, silentLogger } from '../logger.js';
-import { decodeJson, type ReceivedMessage } from '../message.js';
+import { decodeJson, type PermanentError, type ReceivedMessage } from '../message.js';
 import type { Publisher } from '../ports/publisher.js';
 import type { Subscriber, Subscription } from '../ports/subscriber.js';
 import { namespacedSubject, type Topology } from '../jetstream/topology.js';
@@ -160,7 +160,7 @@ export class MessageRouter {
         // A handler that can pause holds no more than it works on, so nothing waits unseen in a buffer.
         prefetch: registration.pauseWhileDown ? (registration.maxInFlight ?? 1) : undefined,
       },
-      withMiddleware(validatedBy(registration, handle, options.inbox), ...this.middlewareFor(registration, ackWaitMs)),
+      withMiddleware(validatedBy(registration, handle, options.topology, options.inbox), ...this.middlewareFor(registration, ackWaitMs)),
     );
     this.subscriptions.push(subscription);
     return subscription;
@@ -205,15 +205,24 @@ export class MessageRouter {
 }
 
 /**
- * The innermost stage: picks the contract for the message (by its envelope's type and version when
- * the registration follows several), validates it, and calls the handler. An event the handler does
- * not follow is acked and skipped; one that breaks its contract throws a permanent error.
+ * The innermost stage: picks the contract for the message, validates it, and calls the handler. A
+ * handler of one contract validates against it. A handler of several (a projection of every event)
+ * picks the contract by the message's *subject*, the one thing the publisher's NATS permissions
+ * vouch for, and validates the envelope against it, so every consumer judges an event alike:
+ *
+ * - a subject it knows → validated; an envelope whose type or version disagrees → dead letter;
+ * - a known event type in a version it does not know (`….user-signed-up.v2` for a v1 reader), or an
+ *   envelope claiming a known type on an unknown subject → dead letter with the reason: the event
+ *   is parked, not lost, and replayed once the consumer knows that version;
+ * - an event type it has never heard of (a context added a new event) → acked and skipped: a
+ *   consumer of "everything" cannot know the future, and a projection added for it later rebuilds
+ *   from the stream's full history.
  */
-function validatedBy(registration: HandlerRegistration, handle: EventHandler, inbox: Inbox | undefined): MessageHandler {
+function validatedBy(registration: HandlerRegistration, handle: EventHandler, topology: Topology, inbox: Inbox | undefined): MessageHandler {
   const { contracts, handler } = registration;
   return async (message) => {
     const body = decodeJson(message.payload);
-    const contract = contracts.length === 1 ? contracts[0] : contractOf(contracts, body);
+    const contract = contracts.length === 1 ? contracts[0] : contractForMessage(contracts, contractSubject(topology, message.subject), body);
     if (!contract) return;
     const event = contract.parse(body);
     await handle(event, {
@@ -228,7 +237,35 @@ function validatedBy(registration: HandlerRegistration, handle: EventHandler, in
   };
 }
 
-function contractOf(contracts: readonly EventContract[], body: unknown): EventContract | undefined {
+/** An event a handler follows the type of, but in a version or on a subject it does not know. Permanent. */
+export class UnknownEventVersionError extends Error implements PermanentError {
+  readonly permanent = true as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownEventVersionError';
+  }
+}
+
+/** The contract for a message among several (see validatedBy); undefined for an event type none of them has. */
+function contractForMessage(contracts: readonly EventContract[], subject: string, body: unknown): EventContract | undefined {
+  const bySubject = contracts.find((contract) => contract.subject === subject);
+  if (bySubject) return bySubject;
   const { type, version } = (body ?? {}) as { type?: unknown; version?: unknown };
-  return contracts.find((contract) => contract.name === type && contract.version === version);
+  const sameType = contracts.find((contract) => unversioned(contract.subject) === unversioned(subject) || contract.name === type);
+  if (!sameType) return undefined;
+  const known = contracts.filter((contract) => contract.name === sameType.name).map((contract) => `v${contract.version}`);
+  throw new UnknownEventVersionError(
+    `${String(type)} v${String(version)} on ${subject}: this handler knows ${sameType.name} ${known.join(', ')} on ${sameType.subject} only`,
+  );
+}
+
+/** A message's subject in contract terms (`events.…`), without the topology's namespace. */
+function contractSubject(topology: Topology, subject: string): string {
+  const root = `${topology.eventsSubjectRoot}.`;
+  return subject.startsWith(root) ? `${EVENT_SUBJECT_ROOT}.${subject.slice(root.length)}` : subject;
+}
+
+/** `events.user.user-signed-up.v1` → `events.user.user-signed-up`. */
+function unversioned(subject: string): string {
+  return subject.replace(/\.v\d+$/, '');
 }

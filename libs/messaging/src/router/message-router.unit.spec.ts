@@ -141,6 +141,48 @@ describe('MessageRouter', () => {
     expect(handler.calls.map(({ event }) => event.type)).toEqual(['OrderCancelled']);
   });
 
+  describe('a handler of several contracts judges an event as a single-contract consumer would', () => {
+    const placed = () => {
+      const orderId = randomUUID();
+      return OrderPlacedV1.create(
+        { orderId, userId: randomUUID(), items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: 100 }], totalCents: 100, placedAt: new Date().toISOString(), orderVersion: 1 },
+        { correlationId: randomUUID(), source: 'order-service', aggregateId: orderId },
+      );
+    };
+    const subscribeAll = async () => {
+      const handler = recording();
+      await routerWith().subscribe({ handler: 'everything', contracts: [UserSignedUpV1, OrderPlacedV1] }, handler.handle);
+      return handler;
+    };
+
+    it.each<[string, () => Promise<void>, RegExp]>([
+      // Before: acked by the projection, while the UserSignedUp v1 consumers dead-lettered it.
+      ['a v2 envelope on the v1 subject', () => publish({ ...signUp(), version: 2 }), /ContractViolationError: UserSignedUp v1 violates its contract: version/],
+      ['a known type in a version it does not know', () => publish({ ...signUp(), version: 2 }, 'events.user.user-signed-up.v2'), /UnknownEventVersionError: UserSignedUp v2 on events\.user\.user-signed-up\.v2/],
+      ['an envelope whose type disagrees with its subject', () => publish({ ...placed() }, UserSignedUpV1.subject), /ContractViolationError: UserSignedUp v1 violates its contract: type/],
+      ['a known type claimed on an unknown subject', () => publish(placed(), 'events.billing.invoice-paid.v1'), /UnknownEventVersionError: OrderPlaced v1 on events\.billing\.invoice-paid\.v1/],
+    ])('dead-letters %s with the reason', async (_label, send, reason) => {
+      const handler = await subscribeAll();
+      const parked = nextDeadLetter();
+      await send();
+      const letter = await parked;
+      expect(letter.headers[DeadLetterHeaders.Reason]).toMatch(reason);
+      expect(handler.calls).toHaveLength(0);
+    });
+
+    it('acks and skips an event type it has never heard of (a new event), and goes on', async () => {
+      const handler = await subscribeAll();
+      const deadLetters: ReceivedMessage[] = [];
+      await bus.subscribe({ group: 'watch', subject: `${topology.deadLetterSubjectRoot}.>` }, async (message) => void deadLetters.push(message));
+      await publish({ ...signUp(), type: 'InvoicePaid' }, 'events.billing.invoice-paid.v1');
+      const event = signUp();
+      await publish(event);
+      await handler.called;
+      expect(handler.calls.map((call) => call.event.id)).toEqual([event.id]);
+      expect(deadLetters).toEqual([]);
+    });
+  });
+
   it("runs the service's middleware, then the handler's own, inside retry: each sees every attempt", async () => {
     const seen: string[] = [];
     const tag =

@@ -6,3 +6,4 @@ export * from './fake-message.js';
 export * from './test-infrastructure.js';
 export * from './publish-event.js';
 export * from './tcp-fault-proxy.js';
+export * from './secured-nats.js';

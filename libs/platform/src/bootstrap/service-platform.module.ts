@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { MessagingModule } from '@eventshop/messaging';
-import type { BaseConfig } from '../config/config.js';
+import { type BaseConfig, natsCredentials } from '../config/config.js';
 import { DatabaseModule, type DatabaseModuleOptions } from '../database/database.module.js';
 import { HealthModule } from '../health/health.module.js';
 import { JsonLogger } from '../logging/json-logger.js';
@@ -39,6 +39,7 @@ export class ServicePlatformModule {
         MessagingModule.forRoot({
           serviceName: options.serviceName,
           natsUrl: config.NATS_URL,
+          credentials: natsCredentials(config),
           namespace: config.NATS_NAMESPACE,
           outbox: { batchSize: config.OUTBOX_BATCH_SIZE, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS },
           ackWaitMs: config.MESSAGE_ACK_WAIT_MS,

@@ -4,8 +4,14 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
-import { connectJetStreamTransport, installTracePropagation, NatsUnavailableError } from '@eventshop/messaging';
-import { ConfigError, type BaseConfig } from '../config/config.js';
+import {
+  connectJetStreamTransport,
+  inboxPrefixFor,
+  installTracePropagation,
+  NatsUnavailableError,
+  StreamsNotProvisionedError,
+} from '@eventshop/messaging';
+import { ConfigError, natsCredentials, type BaseConfig } from '../config/config.js';
 import { PostgresUnavailableError } from '../database/ensure-database.js';
 import { JwtKeyError } from '../auth/jwt-keys.js';
 import { correlationMiddleware } from '../http/correlation.middleware.js';
@@ -44,10 +50,18 @@ export async function startService(options: StartServiceOptions): Promise<INestA
   // Started when the service declares @OnEvent handlers.
   connectJetStreamTransport(app);
   if (options.requestReply) {
+    const credentials = natsCredentials(options.config);
     app.connectMicroservice(
       {
         transport: Transport.NATS,
-        options: { servers: [options.config.NATS_URL], queue: `${options.requestReply.serviceName}.rpc` },
+        options: {
+          servers: [options.config.NATS_URL],
+          queue: `${options.requestReply.serviceName}.rpc`,
+          // The same NATS user as the bus connection: it may answer its own query subjects only.
+          user: credentials?.user,
+          pass: credentials?.password,
+          inboxPrefix: inboxPrefixFor(credentials?.user ?? options.requestReply.serviceName),
+        },
       },
       { inheritAppConfig: true },
     );
@@ -58,7 +72,7 @@ export async function startService(options: StartServiceOptions): Promise<INestA
 }
 
 /** Start-up failures a user can fix; they are printed as one clear line instead of a stack trace. */
-const explainedErrors = [ConfigError, PostgresUnavailableError, NatsUnavailableError, JwtKeyError];
+const explainedErrors = [ConfigError, PostgresUnavailableError, NatsUnavailableError, StreamsNotProvisionedError, JwtKeyError];
 
 /** Runs `start` as the process's main; a known start-up failure prints its message and exits 1. */
 export function runMain(serviceName: string, start: () => Promise<unknown>): void {

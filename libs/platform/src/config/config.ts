@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_ACK_WAIT_MS } from '@eventshop/messaging';
+import { DEFAULT_ACK_WAIT_MS, natsCredentialsFrom, type NatsCredentials } from '@eventshop/messaging';
 
 /** Raised when the environment is invalid; lists every bad variable at once. */
 export class ConfigError extends Error {
@@ -49,6 +49,10 @@ export function baseConfigSchema(defaults: { port: number; database: string }) {
       .default(defaults.database),
     NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
     NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),
+    // The service's own NATS user (its name; see libs/messaging/src/auth). Unset: an open development server.
+    NATS_USER: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a service name, e.g. email-service').optional(),
+    NATS_PASSWORD: z.string().min(1).optional(),
+    NATS_PASSWORD_FILE: z.string().min(1).optional(),
     JWT_PUBLIC_KEY: z.string().optional(),
     JWT_PUBLIC_KEY_FILE: z.string().min(1).default('.dev-keys/jwt-public.pem'),
     JWT_ISSUER: z.string().min(1).default('eventshop-user-service'),
@@ -60,6 +64,15 @@ export function baseConfigSchema(defaults: { port: number; database: string }) {
 }
 
 export type BaseConfig = z.infer<ReturnType<typeof baseConfigSchema>>;
+
+/** The service's NATS user from its config (the password read from NATS_PASSWORD_FILE), or none. */
+export function natsCredentials(config: Pick<BaseConfig, 'NATS_USER' | 'NATS_PASSWORD' | 'NATS_PASSWORD_FILE'>): NatsCredentials | undefined {
+  try {
+    return natsCredentialsFrom(config);
+  } catch (error) {
+    throw new ConfigError([(error as Error).message]);
+  }
+}
 
 /** Parses `env` with `schema`; empty strings count as unset so `VAR=` falls back to the default. */
 export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
