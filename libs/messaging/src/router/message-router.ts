@@ -211,9 +211,12 @@ export class MessageRouter {
  * vouch for, and validates the envelope against it, so every consumer judges an event alike:
  *
  * - a subject it knows → validated; an envelope whose type or version disagrees → dead letter;
- * - a known event type in a version it does not know (`….user-signed-up.v2` for a v1 reader), or an
- *   envelope claiming a known type on an unknown subject → dead letter with the reason: the event
- *   is parked, not lost, and replayed once the consumer knows that version;
+ * - an envelope claiming a known type on a subject that is not that type's → dead letter with the
+ *   reason: the event is parked, not lost;
+ * - a version it does not know of a known type, on that version's own subject
+ *   (`….user-signed-up.v2` for a v1 reader) → acked and skipped: under dual publish (the versioning
+ *   policy) the owner publishes the same fact in the version this handler reads for as long as it
+ *   reads it;
  * - an event type it has never heard of (a context added a new event) → acked and skipped: a
  *   consumer of "everything" cannot know the future, and a projection added for it later rebuilds
  *   from the stream's full history.
@@ -237,7 +240,7 @@ function validatedBy(registration: HandlerRegistration, handle: EventHandler, to
   };
 }
 
-/** An event a handler follows the type of, but in a version or on a subject it does not know. Permanent. */
+/** An envelope claiming an event type a handler follows, on a subject that is not that type's. Permanent. */
 export class UnknownEventVersionError extends Error implements PermanentError {
   readonly permanent = true as const;
   constructor(message: string) {
@@ -246,11 +249,15 @@ export class UnknownEventVersionError extends Error implements PermanentError {
   }
 }
 
-/** The contract for a message among several (see validatedBy); undefined for an event type none of them has. */
+/** The contract for a message among several (see validatedBy); undefined for one it skips. */
 function contractForMessage(contracts: readonly EventContract[], subject: string, body: unknown): EventContract | undefined {
   const bySubject = contracts.find((contract) => contract.subject === subject);
   if (bySubject) return bySubject;
   const { type, version } = (body ?? {}) as { type?: unknown; version?: unknown };
+  // Another version of a known event, on that version's own subject: the fact comes in ours too.
+  if (contracts.some((contract) => unversioned(contract.subject) === unversioned(subject) && contract.name === type && subject.endsWith(`.v${String(version)}`))) {
+    return undefined;
+  }
   const sameType = contracts.find((contract) => unversioned(contract.subject) === unversioned(subject) || contract.name === type);
   if (!sameType) return undefined;
   const known = contracts.filter((contract) => contract.name === sameType.name).map((contract) => `v${contract.version}`);

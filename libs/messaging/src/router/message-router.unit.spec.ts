@@ -158,7 +158,7 @@ describe('MessageRouter', () => {
     it.each<[string, () => Promise<void>, RegExp]>([
       // Before: acked by the projection, while the UserSignedUp v1 consumers dead-lettered it.
       ['a v2 envelope on the v1 subject', () => publish({ ...signUp(), version: 2 }), /ContractViolationError: UserSignedUp v1 violates its contract: version/],
-      ['a known type in a version it does not know', () => publish({ ...signUp(), version: 2 }, 'events.user.user-signed-up.v2'), /UnknownEventVersionError: UserSignedUp v2 on events\.user\.user-signed-up\.v2/],
+      ['a newer version claimed on a subject of a version it knows', () => publish({ ...signUp(), version: 2 }, 'events.user.user-signed-up.v1'), /ContractViolationError: UserSignedUp v1 violates its contract: version/],
       ['an envelope whose type disagrees with its subject', () => publish({ ...placed() }, UserSignedUpV1.subject), /ContractViolationError: UserSignedUp v1 violates its contract: type/],
       ['a known type claimed on an unknown subject', () => publish(placed(), 'events.billing.invoice-paid.v1'), /UnknownEventVersionError: OrderPlaced v1 on events\.billing\.invoice-paid\.v1/],
     ])('dead-letters %s with the reason', async (_label, send, reason) => {
@@ -170,11 +170,15 @@ describe('MessageRouter', () => {
       expect(handler.calls).toHaveLength(0);
     });
 
-    it('acks and skips an event type it has never heard of (a new event), and goes on', async () => {
+    it.each<[string, () => Promise<void>]>([
+      ['an event type it has never heard of (a new event)', () => publish({ ...signUp(), type: 'InvoicePaid' }, 'events.billing.invoice-paid.v1')],
+      // Dual publish: the same fact also arrives on the v1 subject, which this handler reads.
+      ['a newer version of a known event on its own subject', () => publish({ ...signUp(), version: 2 }, 'events.user.user-signed-up.v2')],
+    ])('acks and skips %s, and goes on', async (_label, send) => {
       const handler = await subscribeAll();
       const deadLetters: ReceivedMessage[] = [];
       await bus.subscribe({ group: 'watch', subject: `${topology.deadLetterSubjectRoot}.>` }, async (message) => void deadLetters.push(message));
-      await publish({ ...signUp(), type: 'InvoicePaid' }, 'events.billing.invoice-paid.v1');
+      await send();
       const event = signUp();
       await publish(event);
       await handler.called;
