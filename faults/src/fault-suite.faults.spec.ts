@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect } from '@nats-io/transport-node';
 import { UserSignedUpV1 } from '@eventshop/contracts';
 import { namespacedSubject, topologyFor } from '@eventshop/messaging';
+import { freePorts } from '@eventshop/dev-runner';
 import { eventually, TcpFaultProxy } from '@eventshop/messaging/testing';
 import { deadLetters, publishRaw, startShop, type Shop } from '@eventshop/e2e/support';
 import { EffectLedger, tally, type Tally } from './support/effects.js';
-import { HungTcpServer, PrivateServer } from './support/private-servers.js';
+import { PrivateServer, SmtpFront } from './support/private-servers.js';
 import { Traffic } from './support/traffic.js';
 import { printScenarioTable, type ScenarioRow } from './support/report.js';
 
@@ -43,6 +44,8 @@ let nats: PrivateServer;
 let postgres: PrivateServer;
 /** user-service reaches NATS through this line, so the suite can cut it and let its outbox fill up. */
 let userServiceNatsLine: TcpFaultProxy;
+/** email-service's SMTP port: forwards to the catcher, or refuses, or hangs. */
+let smtp: SmtpFront;
 let shop: Shop;
 let ledger: EffectLedger;
 const rows: ScenarioRow[] = [];
@@ -52,14 +55,17 @@ const poisonIds = new Set<string>();
 beforeAll(async () => {
   ({ nats, postgres } = await PrivateServer.startPair());
   userServiceNatsLine = await TcpFaultProxy.start({ host: '127.0.0.1', port: nats.port });
+  const [smtpPort = 0] = await freePorts(1);
   shop = await startShop(SERVICES, {
     natsUrl: nats.url,
     postgresUrl: postgres.url,
     serviceEnv: {
       'user-service': { NATS_URL: userServiceNatsLine.route(nats.url), AUTH_RATE_LIMIT_PER_CLIENT: '100000', AUTH_RATE_LIMIT_PER_ACCOUNT: '1000' },
       'read-model-service': { ADMIN_TOKEN },
+      'email-service': { SMTP_PORT: String(smtpPort) },
     },
   });
+  smtp = await SmtpFront.start(smtpPort, shop.system.mail!.smtpPort);
   ledger = new EffectLedger(shop);
 }, 180_000);
 
@@ -67,6 +73,7 @@ afterAll(async () => {
   printScenarioTable(rows);
   await shop?.stop();
   await userServiceNatsLine?.close();
+  await smtp?.close();
   await Promise.all([nats?.stop(), postgres?.stop()]);
   await nats?.remove();
 }, 90_000);
@@ -113,6 +120,8 @@ async function runScenario(scenario: Scenario): Promise<void> {
     result = tally(counts, resentMails);
   } else {
     row.recovery = `not within ${SETTLE_TIMEOUT_MS / 1000} s`;
+    const unsettled = await ledger.unsettledConsumers();
+    if (unsettled.length > 0) row.notes.push(`unsettled: ${unsettled.join(', ')}`);
   }
   if (result) row.traffic = `${CUSTOMERS} customers, ${result.effects} effects`;
   row.lost = String(result?.lost ?? '?');
@@ -178,29 +187,21 @@ const postgresRestarted: Scenario = {
 };
 
 const smtpRefusing: Scenario = {
-  fault: 'SMTP refusing (catcher stopped)',
-  async inject() {
-    await ledger.keepMailsBeforeCatcherStops();
-    await shop.system.kill('maildev');
-  },
-  heal: () => shop.system.start('maildev'),
+  fault: 'SMTP refusing connections',
+  inject: () => smtp.refuse(),
+  heal: () => smtp.forward(),
 };
 
-let hungSmtp: HungTcpServer | undefined;
 const smtpHung: Scenario = {
   fault: 'SMTP hung (accepts, never greets)',
   async inject() {
-    await ledger.keepMailsBeforeCatcherStops();
-    await shop.system.kill('maildev');
-    hungSmtp = await HungTcpServer.listen(shop.system.mail!.smtpPort);
-    await eventually(async () => (hungSmtp!.connections > 0 ? true : undefined), 30_000, 'email-service to connect to the hung SMTP server');
+    await smtp.hang();
+    await eventually(async () => (smtp.hungConnections > 0 ? true : undefined), 30_000, 'email-service to connect to the hung SMTP server');
   },
   async heal() {
-    const held = hungSmtp!.connections;
-    await hungSmtp!.close();
-    hungSmtp = undefined;
-    await shop.system.start('maildev');
-    return `${held} SMTP connection(s) hung at the end`;
+    const held = smtp.hungConnections;
+    await smtp.forward();
+    return `${held} SMTP connection(s) hung when SMTP came back (left hanging)`;
   },
 };
 
@@ -248,13 +249,13 @@ const nearMaxPayload: Scenario = {
     const maxPayload = connection.info?.max_payload ?? 1024 * 1024;
     await connection.close();
     // A well-formed UserSignedUp whose name breaks the contract's 100-character limit, padded to
-    // leave 2 KiB of the server's max payload for the headers.
+    // leave 512 bytes of the server's max payload: room for its own headers, not for a dead letter's.
     const envelope = UserSignedUpV1.create(
-      { userId: randomUUID(), email: 'huge@example.com', name: '', newsletterOptIn: true, occurredAt: new Date().toISOString() },
+      { userId: randomUUID(), email: 'huge@example.com', name: 'Huge', newsletterOptIn: true, occurredAt: new Date().toISOString() },
       { correlationId: 'near-max-payload', source: 'user-service', aggregateId: 'huge' },
     );
-    const bare = JSON.stringify(envelope).length;
-    const payload = JSON.stringify({ ...envelope, data: { ...envelope.data, name: 'x'.repeat(maxPayload - 2048 - bare) } });
+    const bare = JSON.stringify(envelope).length - 'Huge'.length;
+    const payload = JSON.stringify({ ...envelope, data: { ...envelope.data, name: 'x'.repeat(maxPayload - 512 - bare) } });
     await publishPoison(payload);
     return `${payload.length} bytes (max payload ${maxPayload})`;
   },
@@ -281,9 +282,10 @@ const SCENARIOS: Scenario[] = [
   postgresRestarted,
   smtpRefusing,
   poisonEnvelopes,
-  nearMaxPayload,
-  // Last of the faults: on current code a hung SMTP server can hold email-service's handlers (no SMTP timeouts yet).
   smtpHung,
+  // Last: a poison message that is never parked is redelivered for ever, and would hold every later
+  // scenario's consumers unsettled.
+  nearMaxPayload,
 ];
 
 describe('the shop under faults: nothing lost, nothing duplicated', () => {
@@ -294,7 +296,9 @@ describe('the shop under faults: nothing lost, nothing duplicated', () => {
   it('a read-model rebuild after all of it equals the live tables', async () => {
     const row: ScenarioRow = { traffic: 'all of the above', fault: 'read-model rebuild', lost: '-', duplicated: '-', serverErrors: '-', recovery: '-', notes: [] };
     rows.push(row);
-    await eventually(async () => ((await ledger.unsettledConsumers()).length === 0 ? true : undefined), 60_000, 'every consumer to settle');
+    // Every event delivered and every scenario's effects checked; a poison message still being
+    // redelivered (one that failed to be parked) does not change the read model, so it may stay unacked.
+    await eventually(async () => ((await ledger.unsettledConsumers()).every((line) => line.includes('pending 0,')) ? true : undefined), 60_000, 'every consumer to have nothing left to deliver');
     const live = await readModelTables();
     const startedAt = Date.now();
     const response = await fetch(`${shop.url('read-model-service')}/admin/rebuild`, { method: 'POST', headers: { 'X-Admin-Token': ADMIN_TOKEN } });

@@ -87,9 +87,9 @@ export async function startShop(services: string[], options: ShopOptions = {}): 
     postgresUrl,
     url: (service) => running(service).url,
     databaseUrl: (service) => {
-      running(service);
+      const database = discoverServices(ROOT).find((found) => found.name === running(service).name)?.database;
       const url = new URL(postgresUrl);
-      url.pathname = `/${discoverServices(ROOT).find((found) => found.name === service)!.database}${databaseSuffix}`;
+      url.pathname = `/${database}${databaseSuffix}`;
       return url.toString();
     },
     mailApi: `http://127.0.0.1:${mail.webPort}/api`,

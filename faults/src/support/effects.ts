@@ -2,7 +2,7 @@ import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { topologyFor } from '@eventshop/messaging';
-import { caughtMails, storedEvents, type CaughtMail, type Shop } from '@eventshop/e2e/support';
+import { caughtMails, storedEvents, type Shop } from '@eventshop/e2e/support';
 import type { Customer } from './traffic.js';
 
 /** One effect the traffic should have had, and how many copies of it the outputs hold. */
@@ -34,24 +34,11 @@ const OUTBOX_SERVICES = ['user-service', 'email-service', 'newsletter-service', 
  * customers' traffic should have had.
  */
 export class EffectLedger {
-  /** Mails from catchers that have since been stopped (MailDev keeps its mails in memory). */
-  private earlierMails: CaughtMail[] = [];
-
   constructor(private readonly shop: Shop) {}
 
-  /** Keeps what the catcher holds before it is stopped. */
-  async keepMailsBeforeCatcherStops(): Promise<void> {
-    this.earlierMails.push(...(await caughtMails(this.shop.mailApi)));
-  }
-
-  /** Empties the catcher (and what was kept), so the next scenario counts only its own mails. */
+  /** Empties the catcher, so the next scenario counts only its own mails. */
   async forgetMails(): Promise<void> {
-    this.earlierMails = [];
     await fetch(`${this.shop.mailApi}/email/all`, { method: 'DELETE' });
-  }
-
-  async mails(): Promise<CaughtMail[]> {
-    return [...this.earlierMails, ...(await caughtMails(this.shop.mailApi))];
   }
 
   /** The events stream's next sequence: a scenario's events are the ones from here on. */
@@ -89,7 +76,7 @@ export class EffectLedger {
       this.countBy('read-model-service', `SELECT user_id::text || ' ' || type AS key, count(*) FROM read_model.timeline_entries WHERE user_id = ANY($1::uuid[]) GROUP BY 1`, [userIds]),
     ]);
     const events = await this.eventsFrom(fromStreamSequence);
-    const mails = await this.mails();
+    const mails = await caughtMails(this.shop.mailApi);
 
     for (const customer of customers) {
       const { email, userId } = customer;

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import {
   findNatsServer,
@@ -85,37 +85,78 @@ export class PrivateServer {
 }
 
 /**
- * Stands in for an SMTP server that accepts connections and then never says a word: no greeting,
- * no reply, no close — what a hung mail relay looks like to a client.
+ * The SMTP port the email-service talks to, in front of the mail catcher: it forwards to the catcher,
+ * or refuses connections (nothing listens: what a stopped server looks like), or hangs them (accepts,
+ * then never says a word: no greeting, no reply, no close — a hung relay). A hung connection stays
+ * hung after the front forwards again, as with a real hung server: only the client can give up on it.
+ * The catcher itself keeps running, so it keeps every mail it was given.
  */
-export class HungTcpServer {
-  private readonly sockets = new Set<Socket>();
+export class SmtpFront {
+  private server: Server | undefined;
+  private readonly forwarding = new Set<Socket>();
+  private readonly hung = new Set<Socket>();
 
-  private constructor(private readonly server: Server) {}
+  private constructor(
+    readonly port: number,
+    private readonly catcherPort: number,
+  ) {}
 
-  /** Listens on `port` (which must be free) on 127.0.0.1. */
-  static async listen(port: number): Promise<HungTcpServer> {
-    const server = createServer();
-    const hung = new HungTcpServer(server);
-    server.on('connection', (socket) => {
-      hung.sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => hung.sockets.delete(socket));
+  /** Listens on `port` (which must be free) and forwards to the catcher's SMTP port. */
+  static async start(port: number, catcherPort: number): Promise<SmtpFront> {
+    const front = new SmtpFront(port, catcherPort);
+    await front.forward();
+    return front;
+  }
+
+  /** Hung connections the client has not given up on yet. */
+  get hungConnections(): number {
+    return this.hung.size;
+  }
+
+  /** Stops listening and drops the forwarded connections: connections are refused until `forward()` or `hang()`. */
+  async refuse(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const socket of this.forwarding) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  forward(): Promise<void> {
+    return this.listen('forward');
+  }
+
+  hang(): Promise<void> {
+    return this.listen('hang');
+  }
+
+  /** Stops listening and closes every connection, hung ones included. */
+  async close(): Promise<void> {
+    await this.refuse();
+    for (const socket of this.hung) socket.destroy();
+  }
+
+  private async listen(mode: 'forward' | 'hang'): Promise<void> {
+    await this.refuse();
+    const server = createServer((client) => {
+      if (mode === 'hang') return this.track(client, this.hung);
+      const upstream = connect(this.catcherPort, '127.0.0.1');
+      this.track(client, this.forwarding);
+      this.track(upstream, this.forwarding);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+      client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', resolve);
+      server.listen(this.port, '127.0.0.1', resolve);
     });
-    return hung;
+    this.server = server;
   }
 
-  /** How many connections it is holding open right now. */
-  get connections(): number {
-    return this.sockets.size;
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  private track(socket: Socket, set: Set<Socket>): void {
+    set.add(socket);
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => set.delete(socket));
   }
 }

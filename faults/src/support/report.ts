@@ -28,8 +28,8 @@ const COLUMNS: Array<[keyof ScenarioRow, string]> = [
 export function printScenarioTable(rows: ScenarioRow[]): void {
   const cells = rows.map((row) => COLUMNS.map(([key]) => (key === 'notes' ? row.notes.join('; ') : String(row[key]))));
   const header = COLUMNS.map(([, title]) => title);
-  const widths = header.map((title, i) => Math.max(title.length, ...cells.map((line) => line[i]!.length)));
-  const format = (line: string[]) => `| ${line.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  const widths = header.map((title, i) => Math.max(title.length, ...cells.map((line) => line[i]?.length ?? 0)));
+  const format = (line: string[]) => `| ${line.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   const rule = `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`;
   process.stdout.write(['', 'Fault suite', format(header), rule, ...cells.map(format), ''].join('\n') + '\n');
 }
