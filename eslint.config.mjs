@@ -25,7 +25,8 @@ export default [
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:domain', onlyDependOnLibsWithTags: [], bannedExternalImports: PURE_DOMAIN_BANS },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
+            // The fault suite (faults/) runs the shop with the e2e tests' harness (@eventshop/e2e/support).
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:tool', 'type:e2e'] },
           ],
         },
       ],

@@ -14,6 +14,8 @@ export default {
   moduleNameMapper: {
     // Workspace libraries resolve to their sources, so tests never run stale builds.
     '^@eventshop/dev-runner$': '<rootDir>/tools/dev-runner/src/index.ts',
+    // The shop harness of the end-to-end tests, which the fault suite shares.
+    '^@eventshop/e2e/support$': '<rootDir>/e2e/src/support/shop.ts',
     '^@eventshop/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
     '^@eventshop/([a-z-]+)/testing$': '<rootDir>/libs/$1/src/testing/index.ts',
     // ESM imports carry .js; map them back to the .ts sources.

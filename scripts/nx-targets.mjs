@@ -10,7 +10,8 @@
 //              something about those services at that moment, not only about the files.
 //   test-e2e   its *.e2e.spec.ts, after building everything it depends on (e2e depends on every
 //              app). NOT cached, for the same reason.
-//   test       all of the above tiers the project has, in the order `npm test` uses: unit, int, e2e.
+//   test-faults its *.faults.spec.ts (the fault suite, faults/): like test-e2e.
+//   test       all of the above tiers the project has, in tier order: unit, int, e2e, faults.
 //
 // A tier target exists only where the project has files of that tier. The tests run through
 // scripts/test.mjs (one Jest per tier, rooted at the project), so each ends with the same
@@ -23,7 +24,9 @@ import ts from 'typescript';
 
 /** @typedef {import('nx/src/devkit-exports').TargetConfiguration} Target */
 
-const TIERS = ['unit', 'int', 'e2e'];
+const TIERS = ['unit', 'int', 'e2e', 'faults'];
+/** Tiers that start the built apps as processes. */
+const PROCESS_TIERS = ['e2e', 'faults'];
 
 /** A project's tests may sit anywhere in it, except in installed or built files. */
 const SKIPPED_FOLDERS = new Set(['node_modules', 'dist']);
@@ -99,9 +102,9 @@ function tierTarget(/** @type {string} */ tier) {
     command,
     cache: false, // PostgreSQL and NATS are part of what they test.
     parallelism: false,
-    // The e2e tests start the built apps as processes.
-    ...(tier === 'e2e' ? { dependsOn: ['^build'] } : {}),
-    metadata: { description: `${tier === 'int' ? 'Integration' : 'End-to-end'} tests against real services (never cached).` },
+    // The e2e tests and the fault suite start the built apps as processes.
+    ...(PROCESS_TIERS.includes(tier) ? { dependsOn: ['^build'] } : {}),
+    metadata: { description: `${{ int: 'Integration tests', e2e: 'End-to-end tests', faults: 'The fault suite' }[tier]} against real services (never cached).` },
   };
 }
 
@@ -115,7 +118,7 @@ function testTarget(/** @type {string[]} */ tiers) {
   return {
     // The unit tier runs first as its own (cached) task; the rest run here, in tier order.
     command: `node scripts/test.mjs --project {projectRoot} ${later.map((tier) => `--tier ${tier}`).join(' ')}`,
-    dependsOn: [...dependsOn, ...(later.includes('e2e') ? ['^build'] : [])],
+    dependsOn: [...dependsOn, ...(later.some((tier) => PROCESS_TIERS.includes(tier)) ? ['^build'] : [])],
     cache: false,
     parallelism: false,
     metadata: { description: `Every test tier: ${tiers.join(', then ')}.` },

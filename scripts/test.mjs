@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Runs the test tiers in order — unit, then integration, then end-to-end — with Jest in native ESM
+// Runs the test tiers in order — unit, then integration, then end-to-end, then the fault suite — with Jest in native ESM
 // mode, and prints one closing line with the totals ("N passed, N failed").
-// Usage: node scripts/test.mjs [--tier unit|int|e2e]... [--project <folder>]... [extra jest args]
+// Usage: node scripts/test.mjs [--tier unit|int|e2e|faults]... [--project <folder>]... [extra jest args]
+// The fault suite (faults/, *.faults.spec.ts) is the last tier (about 3.5 minutes); it starts its
+// own NATS and PostgreSQL, to stop and restart them.
 // --project limits the run to the tests under that folder (the Nx test targets pass their project).
 //
 // The integration and end-to-end tiers need PostgreSQL and NATS (JetStream). Like `npm start`, this
@@ -22,13 +24,13 @@ const { values, positionals } = parseArgs({
   strict: false,
 });
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
-const tiers = values.tier ?? ['unit', 'int', 'e2e'];
+const tiers = values.tier ?? ['unit', 'int', 'e2e', 'faults'];
 // Jest only looks for tests under its roots, so a project's run does not crawl the workspace.
 const roots = (values.project ?? []).flatMap((folder) => ['--roots', folder]);
 const scope = values.project ? ` in ${values.project.join(', ')}` : '';
 const jest = join(rootDir, 'node_modules', 'jest', 'bin', 'jest.js');
 // Unit tests spread over the cores; tests against shared NATS/Postgres/processes go one file at a time.
-const workers = { unit: ['--maxWorkers=2'], int: ['--maxWorkers=2'], e2e: ['--runInBand'] };
+const workers = { unit: ['--maxWorkers=2'], int: ['--maxWorkers=2'], e2e: ['--runInBand'], faults: ['--runInBand'] };
 const reports = mkdtempSync(join(tmpdir(), 'eventshop-test-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let failedTier = false;

@@ -41,7 +41,7 @@ describe('/health and recovery when NATS goes down', () => {
   beforeAll(async () => {
     natsPort = await freePort();
     await startNats();
-    shop = await startShop(['user-service', 'email-service'], { env: { NATS_URL: `nats://127.0.0.1:${natsPort}` } });
+    shop = await startShop(['user-service', 'email-service'], { natsUrl: `nats://127.0.0.1:${natsPort}` });
   }, 90_000);
 
   afterAll(async () => {

@@ -5,16 +5,29 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { DeadLetterAdmin, deleteStreams, namespacedSubject, topologyFor, type DeadLetter } from '@eventshop/messaging';
 import { TEST_NATS_URL as NATS_URL, TEST_POSTGRES_URL as POSTGRES_URL } from '@eventshop/messaging/testing';
-import { freePorts, startSystem, type RunningSystem } from '@eventshop/dev-runner';
+import { discoverServices, freePorts, startSystem, type RunningSystem } from '@eventshop/dev-runner';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
 export interface Shop {
   readonly system: RunningSystem;
   readonly namespace: string;
+  /** The NATS and PostgreSQL servers the services use. */
+  readonly natsUrl: string;
+  readonly postgresUrl: string;
   url(service: string): string;
+  /** The URL of a service's own database (for read-only checks of its rows). */
+  databaseUrl(service: string): string;
   readonly mailApi: string;
   stop(): Promise<void>;
+}
+
+export interface ShopOptions {
+  env?: Record<string, string>;
+  serviceEnv?: Record<string, Record<string, string>>;
+  /** The NATS and PostgreSQL servers to use instead of the test environment's (a suite's private ones). */
+  natsUrl?: string;
+  postgresUrl?: string;
 }
 
 /**
@@ -22,10 +35,9 @@ export interface Shop {
  * free ports, their own databases (suffixed) and their own NATS namespace (streams and subjects).
  * `stop()` stops them and deletes the databases and streams.
  */
-export async function startShop(
-  services: string[],
-  options: { env?: Record<string, string>; serviceEnv?: Record<string, Record<string, string>> } = {},
-): Promise<Shop> {
+export async function startShop(services: string[], options: ShopOptions = {}): Promise<Shop> {
+  const natsUrl = options.natsUrl ?? NATS_URL;
+  const postgresUrl = options.postgresUrl ?? POSTGRES_URL;
   const namespace = `e2e${randomUUID().replace(/-/g, '').slice(0, 10)}`;
   const databaseSuffix = `_${namespace}`;
   // Distinct ports in one go: asking one at a time can get the same port twice.
@@ -39,8 +51,8 @@ export async function startShop(
     databaseSuffix,
     mail,
     env: {
-      NATS_URL,
-      POSTGRES_URL,
+      NATS_URL: natsUrl,
+      POSTGRES_URL: postgresUrl,
       NATS_NAMESPACE: namespace,
       // The lowest cost bcrypt allows: the tests check behaviour, not hashing strength.
       BCRYPT_COST: '4',
@@ -63,25 +75,34 @@ export async function startShop(
     },
     log: process.env.E2E_VERBOSE ? undefined : () => undefined,
   });
+  const running = (service: string) => {
+    const found = system.services[service];
+    if (!found) throw new Error(`${service} is not part of this shop`);
+    return found;
+  };
   return {
     system,
     namespace,
-    url: (service) => {
-      const running = system.services[service];
-      if (!running) throw new Error(`${service} is not part of this shop`);
-      return running.url;
+    natsUrl,
+    postgresUrl,
+    url: (service) => running(service).url,
+    databaseUrl: (service) => {
+      const database = discoverServices(ROOT).find((found) => found.name === running(service).name)?.database;
+      const url = new URL(postgresUrl);
+      url.pathname = `/${database}${databaseSuffix}`;
+      return url.toString();
     },
     mailApi: `http://127.0.0.1:${mail.webPort}/api`,
     async stop() {
       await system.stop();
-      await dropDatabases(databaseSuffix);
-      await deleteNamespaceStreams(namespace);
+      await dropDatabases(postgresUrl, databaseSuffix);
+      await deleteNamespaceStreams(natsUrl, namespace);
     },
   };
 }
 
-async function dropDatabases(suffix: string): Promise<void> {
-  const url = new URL(POSTGRES_URL);
+async function dropDatabases(postgresUrl: string, suffix: string): Promise<void> {
+  const url = new URL(postgresUrl);
   url.pathname = '/postgres';
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
@@ -93,9 +114,9 @@ async function dropDatabases(suffix: string): Promise<void> {
   }
 }
 
-async function deleteNamespaceStreams(namespace: string): Promise<void> {
+async function deleteNamespaceStreams(natsUrl: string, namespace: string): Promise<void> {
   const topology = topologyFor(namespace);
-  const connection = await connect({ servers: NATS_URL });
+  const connection = await connect({ servers: natsUrl });
   try {
     await deleteStreams(await jetstreamManager(connection), topology);
   } finally {
@@ -103,20 +124,26 @@ async function deleteNamespaceStreams(namespace: string): Promise<void> {
   }
 }
 
-/** Every message stored in the namespace's events stream: subject, headers and raw text. */
-export async function storedEvents(namespace: string): Promise<Array<{ subject: string; headers: Record<string, string>; text: string }>> {
+/**
+ * Every message stored in the namespace's events stream (from `fromSequence` on, default the first):
+ * its sequence, subject, headers and raw text.
+ */
+export async function storedEvents(
+  namespace: string,
+  options: { natsUrl?: string; fromSequence?: number } = {},
+): Promise<Array<{ sequence: number; subject: string; headers: Record<string, string>; text: string }>> {
   const topology = topologyFor(namespace);
-  const connection = await connect({ servers: NATS_URL });
+  const connection = await connect({ servers: options.natsUrl ?? NATS_URL });
   try {
     const jsm = await jetstreamManager(connection);
     const { state } = await jsm.streams.info(topology.eventsStream);
     const messages = [];
-    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
+    for (let seq = Math.max(state.first_seq, options.fromSequence ?? 0); state.messages > 0 && seq <= state.last_seq; seq++) {
       const stored = await jsm.streams.getMessage(topology.eventsStream, { seq });
       if (!stored) continue;
       const headers: Record<string, string> = {};
       for (const key of stored.header?.keys() ?? []) headers[key] = stored.header.get(key);
-      messages.push({ subject: stored.subject, headers, text: stored.string() });
+      messages.push({ sequence: seq, subject: stored.subject, headers, text: stored.string() });
     }
     return messages;
   } finally {
@@ -146,8 +173,8 @@ export function mailsTo(mails: CaughtMail[], address: string): CaughtMail[] {
 export const uniqueEmail = (tag = 'user') => `${tag}-${randomUUID().slice(0, 8)}@example.com`;
 
 /** True once a consumer group has nothing left to deliver and nothing awaiting an ack. */
-export async function consumerDrained(namespace: string, consumer: string): Promise<boolean> {
-  const connection = await connect({ servers: NATS_URL });
+export async function consumerDrained(namespace: string, consumer: string, natsUrl = NATS_URL): Promise<boolean> {
+  const connection = await connect({ servers: natsUrl });
   try {
     const jsm = await jetstreamManager(connection);
     const info = await jsm.consumers.info(topologyFor(namespace).eventsStream, consumer);
@@ -158,8 +185,8 @@ export async function consumerDrained(namespace: string, consumer: string): Prom
 }
 
 /** The dead letters of a namespace, through the same admin the `npm run dlq` CLI uses. */
-export async function deadLetters(namespace: string): Promise<DeadLetter[]> {
-  const connection = await connect({ servers: NATS_URL });
+export async function deadLetters(namespace: string, natsUrl = NATS_URL): Promise<DeadLetter[]> {
+  const connection = await connect({ servers: natsUrl });
   try {
     const admin = new DeadLetterAdmin(await jetstreamManager(connection), jetstream(connection), topologyFor(namespace));
     return (await admin.list({ limit: 1000 })).deadLetters;
@@ -169,8 +196,14 @@ export async function deadLetters(namespace: string): Promise<DeadLetter[]> {
 }
 
 /** Publishes raw bytes on a namespaced event subject, as a misbehaving publisher would. */
-export async function publishRaw(namespace: string, contractSubject: string, payload: string, messageId: string): Promise<void> {
-  const connection = await connect({ servers: NATS_URL });
+export async function publishRaw(
+  namespace: string,
+  contractSubject: string,
+  payload: string,
+  messageId: string,
+  natsUrl = NATS_URL,
+): Promise<void> {
+  const connection = await connect({ servers: natsUrl });
   try {
     await jetstream(connection).publish(namespacedSubject(topologyFor(namespace), contractSubject), payload, { msgID: messageId });
   } finally {

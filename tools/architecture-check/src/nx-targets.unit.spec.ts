@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import ts from 'typescript';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
-const TIERS = ['unit', 'int', 'e2e'] as const;
+const TIERS = ['unit', 'int', 'e2e', 'faults'] as const;
+/** The tiers that run against real services: never cached, one task at a time. */
+const SERVICE_TIERS = ['int', 'e2e', 'faults'];
 
 interface Target {
   command?: string;
@@ -76,17 +78,17 @@ describe('Nx targets', () => {
     }
   });
 
-  it('unit tests are cached; integration and end-to-end tests are not, and run one task at a time', () => {
+  it('unit tests are cached; integration, end-to-end and fault tests are not, and run one task at a time', () => {
     const withTier = (tier: string) => projects.filter((p) => p.data.targets[`test-${tier}`]);
     expect(withTier('unit').length).toBeGreaterThan(0);
-    expect(withTier('int').length + withTier('e2e').length).toBeGreaterThan(0);
+    expect(withTier('int').length + withTier('e2e').length + withTier('faults').length).toBeGreaterThan(0);
     for (const { name, data } of withTier('unit')) {
       // A project may opt out in its package.json (architecture-check does: it reads the whole workspace).
       const optedOut = (JSON.parse(readFileSync(join(ROOT, data.root, 'package.json'), 'utf8')) as { nx?: { targets?: Record<string, Target> } }).nx?.targets?.['test-unit']?.cache === false;
       expect({ name, cache: data.targets['test-unit']!.cache }).toEqual({ name, cache: !optedOut });
     }
-    for (const { name, data } of [...withTier('int'), ...withTier('e2e')]) {
-      for (const tier of ['int', 'e2e']) {
+    for (const { name, data } of SERVICE_TIERS.flatMap(withTier)) {
+      for (const tier of SERVICE_TIERS) {
         const target = data.targets[`test-${tier}`];
         if (target) expect({ name, cache: target.cache, parallelism: target.parallelism }).toEqual({ name, cache: false, parallelism: false });
       }
@@ -125,13 +127,14 @@ describe('Nx targets', () => {
     }
   });
 
-  it('the graph has the real dependencies: apps on the libraries, e2e on every app', () => {
+  it('the graph has the real dependencies: apps on the libraries, e2e and the fault suite on every app', () => {
     const dependsOn = (project: string) => (graph.dependencies[project] ?? []).map((d) => d.target);
     const apps = projects.filter((p) => p.data.tags?.includes('type:app')).map((p) => p.name);
     expect(apps.length).toBeGreaterThan(0);
     for (const app of apps) expect({ app, dependsOn: dependsOn(app) }).toEqual({ app, dependsOn: expect.arrayContaining(['@eventshop/platform', '@eventshop/messaging']) });
     expect(dependsOn('@eventshop/messaging')).toContain('@eventshop/contracts');
     expect(dependsOn('@eventshop/e2e')).toEqual(expect.arrayContaining([...apps, '@eventshop/dev-runner']));
+    expect(dependsOn('@eventshop/faults')).toEqual(expect.arrayContaining([...apps, '@eventshop/e2e']));
   });
 });
 
