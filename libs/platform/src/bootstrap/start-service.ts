@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import { connectJetStreamTransport, installTracePropagation, NatsUnavailableError } from '@eventshop/messaging';
-import { ConfigError, type BaseConfig } from '../config/config.js';
+import { ConfigError, type RuntimeConfig } from '../config/config.js';
 import { PostgresUnavailableError } from '../database/ensure-database.js';
 import { JwtKeyError } from '../auth/jwt-keys.js';
 import { correlationMiddleware } from '../http/correlation.middleware.js';
@@ -15,7 +15,7 @@ import type { JsonLogger } from '../logging/json-logger.js';
 
 export interface StartServiceOptions {
   readonly module: unknown;
-  readonly config: BaseConfig;
+  readonly config: RuntimeConfig;
   readonly logger: JsonLogger;
   /**
    * Whether the service answers NATS request-reply (`@MessagePattern`) through Nest's built-in NATS
