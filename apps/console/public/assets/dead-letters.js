@@ -72,8 +72,8 @@ export function OutboxAndDeadLetters({ outboxes, deadLetters, total, adminEnable
           (d) => html`<li key=${d.sequence} data-dead-letter=${d.sequence} data-consumer=${d.consumer} data-event-id=${d.event.id}>
             <p class="reason">${d.reason}</p>
             <p class="meta">
-              <strong>${d.event.type}</strong> · handler <code>${d.handler}</code> in <code>${d.consumer}</code> · ${d.attempts}
-              ${d.attempts === 1 ? 'attempt' : 'attempts'} · ${clock(d.deadLetteredAt)}
+              <strong>${d.event.type}</strong> · handler <code>${d.handler}</code> in <code>${d.consumer}</code> ·
+              ${` ${d.attempts} ${d.attempts === 1 ? 'attempt' : 'attempts'} · `}${clock(d.deadLetteredAt)}
               ${d.event.correlationId &&
               html` · <button type="button" class="link" onClick=${() => onSelectCorrelation(d.event.correlationId)}>${d.event.correlationId}</button>`}
             </p>

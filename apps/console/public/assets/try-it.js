@@ -12,6 +12,8 @@ export function TryIt({ onAction }) {
   const [orders, setOrders] = useState([]);
   const [last, setLast] = useState(null);
   const [busy, setBusy] = useState(false);
+  const [signUpEmail, setSignUpEmail] = useState(sampleEmail);
+  const [logInEmail, setLogInEmail] = useState('');
 
   const run = async (service, method, path, options = {}) => {
     setBusy(true);
@@ -34,9 +36,14 @@ export function TryIt({ onAction }) {
   const signUp = async (event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    await run('user-service', 'POST', '/users', {
+    const result = await run('user-service', 'POST', '/users', {
       body: { email: form.get('email'), name: form.get('name'), password: form.get('password'), newsletter: form.get('newsletter') === 'on' },
     });
+    if (result.status === 201) {
+      // Ready to log in as the new user, and to sign up another one.
+      setLogInEmail(String(form.get('email')));
+      setSignUpEmail(sampleEmail());
+    }
   };
 
   const logIn = async (event) => {
@@ -63,7 +70,6 @@ export function TryIt({ onAction }) {
     await refreshOrders();
   };
 
-  const sample = `ada-${Math.random().toString(36).slice(2, 7)}@example.com`;
   return html`
     <section class="panel try-it" aria-labelledby="try-it-title">
       <h2 id="try-it-title">Try it</h2>
@@ -73,7 +79,7 @@ export function TryIt({ onAction }) {
         <fieldset disabled=${busy}>
           <legend>Sign up <span class="via">user-service · POST /users</span></legend>
           <label for="sign-up-email">Email</label>
-          <input id="sign-up-email" name="email" type="email" required autocomplete="off" value=${sample} />
+          <input id="sign-up-email" name="email" type="email" required autocomplete="off" value=${signUpEmail} onInput=${(e) => setSignUpEmail(e.currentTarget.value)} />
           <label for="sign-up-name">Name</label>
           <input id="sign-up-name" name="name" required value="Ada" />
           <label for="sign-up-password">Password</label>
@@ -87,7 +93,7 @@ export function TryIt({ onAction }) {
         <fieldset disabled=${busy}>
           <legend>Log in <span class="via">user-service · POST /auth/login</span></legend>
           <label for="log-in-email">Email</label>
-          <input id="log-in-email" name="email" type="email" required autocomplete="username" />
+          <input id="log-in-email" name="email" type="email" required autocomplete="username" value=${logInEmail} onInput=${(e) => setLogInEmail(e.currentTarget.value)} />
           <label for="log-in-password">Password</label>
           <input id="log-in-password" name="password" type="password" required autocomplete="current-password" value="correct horse" />
           <button type="submit">Log in</button>
@@ -136,4 +142,8 @@ export function TryIt({ onAction }) {
       </div>
     </section>
   `;
+}
+
+function sampleEmail() {
+  return `ada-${crypto.randomUUID().slice(0, 6)}@example.com`;
 }

@@ -50,15 +50,24 @@ export class CaughtMails {
   async list(): Promise<MailList> {
     let caught: MailDevMail[];
     try {
-      const response = await fetch(`${this.apiUrl}/email`, { signal: AbortSignal.timeout(2_000) });
-      if (!response.ok) return { reachable: false, mails: [], mailUi: this.uiUrl };
-      caught = (await response.json()) as MailDevMail[];
+      caught = await this.fetchMails();
     } catch {
       return { reachable: false, mails: [], mailUi: this.uiUrl };
     }
     const mails = (Array.isArray(caught) ? caught : []).map((mail) => this.toView(mail));
     mails.sort((a, b) => (b.date ?? '').localeCompare(a.date ?? ''));
     return { reachable: true, mails: mails.slice(0, MAX_MAILS), mailUi: this.uiUrl };
+  }
+
+  /** MailDev 3 serves its REST API under `/api`, MailDev 2 (the common container image) at the root. */
+  private async fetchMails(): Promise<MailDevMail[]> {
+    for (const path of ['/api/email', '/email']) {
+      const response = await fetch(`${this.apiUrl}${path}`, { signal: AbortSignal.timeout(2_000) });
+      if (response.status === 404) continue;
+      if (!response.ok) throw new Error(`MailDev answered ${response.status}`);
+      return (await response.json()) as MailDevMail[];
+    }
+    throw new Error('MailDev has no /api/email or /email');
   }
 
   private toView(mail: MailDevMail): MailView {
