@@ -19,14 +19,29 @@ const ADMIN_TOKEN = `console-e2e-${randomUUID()}`;
 const ARTIFACTS = join(ROOT, 'e2e', 'artifacts');
 const SERVICES = ['user-service', 'email-service', 'newsletter-service', 'order-service', 'read-model-service', 'console'];
 
+/**
+ * The few members of the page's globals the functions below use in the browser (this file is
+ * compiled without the DOM's types; the page's CSP rightly refuses expressions given as text).
+ */
+interface InPage {
+  readonly innerWidth: number;
+  readonly document: {
+    querySelectorAll(selector: string): { readonly length: number };
+    querySelector(selector: string): { readonly textContent: string | null } | null;
+    readonly documentElement: { readonly scrollWidth: number };
+  };
+}
+
 /** Waits until `selector` matches exactly `count` elements (the page updates live; this is its signal). */
 async function waitForCount(page: Page, selector: string, count: number, timeout = 20_000): Promise<void> {
-  await page.waitForFunction(([s, n]) => document.querySelectorAll(s).length === n, [selector, count] as const, { timeout });
+  await page.waitForFunction(([s, n]) => (globalThis as unknown as InPage).document.querySelectorAll(s).length === n, [selector, count] as const, { timeout });
 }
 
 /** Waits until the first element matching `selector` has `text` in its text, and returns that text. */
 async function waitForText(page: Page, selector: string, text: string, timeout = 20_000): Promise<string> {
-  await page.waitForFunction(([s, t]) => document.querySelector(s)?.textContent?.includes(t) ?? false, [selector, text] as const, { timeout });
+  await page.waitForFunction(([s, t]) => (globalThis as unknown as InPage).document.querySelector(s)?.textContent?.includes(t) ?? false, [selector, text] as const, {
+    timeout,
+  });
   return (await page.locator(selector).first().textContent()) ?? '';
 }
 
@@ -184,7 +199,10 @@ describe('the console in a real browser (every service + console, chromium headl
     expect(refused).toBe(401);
 
     await page.setViewportSize({ width: 390, height: 844 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate(() => {
+      const inPage = globalThis as unknown as InPage;
+      return inPage.document.documentElement.scrollWidth - inPage.innerWidth;
+    });
     expect(overflow).toBeLessThanOrEqual(0);
     expect(await page.getByRole('button', { name: 'Sign up' }).isVisible()).toBe(true);
   });
