@@ -171,6 +171,8 @@ if (infrastructure.postgres.started || infrastructure.nats.started) {
     '',
   );
 }
+const consoleApp = system.services.console;
+if (consoleApp) lines.push(`${bold('The console')} — the whole system on one page: ${local(consoleApp.port)}`, '');
 const users = system.services['user-service'];
 if (users) {
   const body = JSON.stringify({ email: 'ada@example.com', password: 'correct-horse-battery', name: 'Ada', newsletter: true });

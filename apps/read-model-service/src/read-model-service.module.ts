@@ -1,13 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { MessagingRuntime } from '@eventshop/messaging';
-import { type JsonLogger, ServicePlatformModule } from '@eventshop/platform';
+import { AdminCredentials, type JsonLogger, ServicePlatformModule } from '@eventshop/platform';
 import { manifest, type ReadModelServiceConfig } from './config.js';
 import { EVENT_HISTORY } from './read-model/domain/event-history.port.js';
 import { JetStreamEventHistory } from './read-model/infrastructure/jetstream-event-history.js';
 import { ProjectionWriter } from './read-model/infrastructure/projection-writer.js';
 import { ReadModelRepository } from './read-model/infrastructure/read-model.repository.js';
 import { CreateReadModel1732300000500 } from './read-model/infrastructure/migrations/1732300000500-create-read-model.js';
-import { AdminCredentials } from './http/admin-credentials.js';
 import { ProjectEventsHandler } from './project-events/project-events.handler.js';
 import { ProjectEventsEventController } from './project-events/project-events.event.controller.js';
 import { GetUserOverviewHttpController } from './get-user-overview/get-user-overview.http.controller.js';

@@ -8,12 +8,13 @@ export type { Publisher } from './ports/publisher.js';
 export type { Subscriber, Subscription, SubscriptionOptions } from './ports/subscriber.js';
 
 // Messages, outcomes, middleware.
-export { Headers } from './message.js';
+export { DeadLetterHeaders, Headers } from './message.js';
 export type { MessageHeaders, OutgoingMessage, ReceivedMessage } from './message.js';
 export type { MessageHandler, Middleware, Outcome } from './handler.js';
 export type { RetryPolicy } from './middleware/retry.middleware.js';
 export type { BusLogger } from './logger.js';
 export { DEFAULT_ACK_WAIT_MS } from './defaults.js';
+export { MetricNames } from './metric-names.js';
 
 // The router: a handler registration → its consumer group behind the standard middleware chain.
 export { consumerGroupName, MessageRouter } from './router/message-router.js';
@@ -33,6 +34,7 @@ export { installTracePropagation } from './context/tracing.js';
 // The JetStream adapter: streams and subjects, publisher, durable subscriber.
 export { deleteStreams, ensureStreams, namespacedSubject, topologyFor } from './jetstream/topology.js';
 export type { StreamSettings, Topology } from './jetstream/topology.js';
+export { fromNatsHeaders } from './jetstream/headers.js';
 export { JetStreamPublisher } from './jetstream/jetstream-publisher.js';
 export { JetStreamSubscriber } from './jetstream/jetstream-subscriber.js';
 export type { JetStreamSubscriberOptions } from './jetstream/jetstream-subscriber.js';
@@ -77,5 +79,11 @@ export { natsCredentialsFrom } from './auth/nats-credentials.js';
 export { busIdentitiesIn, COMPOSE_NATS_AUTH_FILE, K8S_NATS_AUTH_CONFIGMAP, K8S_NATS_AUTH_FILE, natsConfigFiles, natsUsers } from './auth/nats-config-files.js';
 
 // Dead letters: list, show, replay, purge (the `npm run dlq` CLI is built on it).
-export { DeadLetterAdmin } from './dead-letter/dead-letter-admin.js';
+export {
+  DeadLetterAdmin,
+  DeadLetterNotFoundError,
+  DeadLetterStreamNotFoundError,
+  NotReplayableError,
+  OriginalMessageGoneError,
+} from './dead-letter/dead-letter-admin.js';
 export type { DeadLetter, DeadLetterFilter, ReplayResult } from './dead-letter/dead-letter-admin.js';

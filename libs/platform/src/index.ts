@@ -8,6 +8,8 @@ export * from './http/correlation.middleware.js';
 export * from './http/validation.js';
 export * from './http/http-exception.filter.js';
 export * from './http/rate-limit.js';
+export * from './http/admin-credentials.js';
+export * from './http/admin-token.guard.js';
 export * from './auth/jwt-keys.js';
 export * from './auth/jwt-verifier.js';
 export * from './auth/jwt-auth.guard.js';

@@ -246,7 +246,12 @@ export function checkComposeApps(doc: unknown, apps: readonly AppService[]): str
 
     const env = composeEnv(service);
     if (env.get('PORT') !== String(app.port)) problems.push(`${where}.environment.PORT must be "${app.port}", got ${JSON.stringify(env.get('PORT'))}`);
-    if (env.get('DATABASE_NAME') !== app.database) {
+    if (app.database === undefined) {
+      // An app without a database (the console) must not be handed one.
+      for (const key of ['DATABASE_NAME', 'POSTGRES_URL']) {
+        if (env.has(key)) problems.push(`${where}.environment.${key} is set, but apps/${app.service} owns no database`);
+      }
+    } else if (env.get('DATABASE_NAME') !== app.database) {
       problems.push(`${where}.environment.DATABASE_NAME must be "${app.database}", got ${JSON.stringify(env.get('DATABASE_NAME'))}`);
     }
     if (service.env_file !== undefined) problems.push(`${where}.env_file is not allowed: its variable names cannot be checked against the documented list`);
@@ -263,13 +268,13 @@ export function checkComposeApps(doc: unknown, apps: readonly AppService[]): str
     }
 
     const deps = dependsOn(service);
-    for (const infra of ['postgres', 'nats']) {
+    for (const infra of app.database === undefined ? ['nats'] : ['postgres', 'nats']) {
       if (deps.get(infra) !== 'service_healthy') problems.push(`${where}.depends_on.${infra} must have condition service_healthy`);
     }
     for (const [dep] of deps) if (!services[dep]) problems.push(`${where}.depends_on names "${dep}", which is not a service`);
 
     // URLs and hosts must point at services of this file, not at localhost (which is the container).
-    for (const key of ['POSTGRES_URL', 'NATS_URL']) {
+    for (const key of app.database === undefined ? ['NATS_URL'] : ['POSTGRES_URL', 'NATS_URL']) {
       const host = urlHost(env.get(key));
       if (!host || !services[host]) problems.push(`${where}.environment.${key} must point at a compose service, got ${JSON.stringify(env.get(key))}`);
     }

@@ -52,11 +52,13 @@ describe('apps/*/package.json', () => {
     it('finds folders whose package.json has "eventshop", skips the rest', () => {
       write('b-service', { name: '@eventshop/b-service', eventshop: { port: 3010, database: 'b_service' } });
       write('a-service', { name: '@eventshop/a-service', eventshop: { port: 3011, database: 'a_service' } });
+      write('c-console', { name: '@eventshop/c-console', eventshop: { port: 3012 } });
       write('not-a-service', { name: '@eventshop/not-a-service' });
       mkdirSync(join(dir, 'no-package-json'));
       expect(discoverApps(dir)).toEqual([
         { service: 'a-service', port: 3011, database: 'a_service' },
         { service: 'b-service', port: 3010, database: 'b_service' },
+        { service: 'c-console', port: 3012 },
       ]);
     });
 
@@ -143,6 +145,16 @@ describe('docker-compose.yml: app services match apps/*', () => {
     expect(checkComposeApps(broken(change), apps).join('\n')).toMatch(message);
   });
 
+  const consoleApp = (d: Doc) => d.services.console;
+  it.each<[string, (doc: Doc) => void, RegExp]>([
+    ['a DATABASE_NAME given to the console', (d) => (consoleApp(d).environment.DATABASE_NAME = 'console'), /console.environment.DATABASE_NAME is set, but apps\/console owns no database/],
+    ['a POSTGRES_URL given to the console', (d) => (consoleApp(d).environment.POSTGRES_URL = 'postgres://postgres@postgres:5432'), /POSTGRES_URL is set, but apps\/console owns no database/],
+    ['the console not waiting for nats', (d) => delete consoleApp(d).depends_on.nats, /console.depends_on.nats must have condition service_healthy/],
+  ])('fails for an app without a database with %s', (_label, change, message) => {
+    expect(apps.find((a) => a.service === 'console')).toEqual({ service: 'console', port: 3000 });
+    expect(checkComposeApps(broken(change), apps).join('\n')).toMatch(message);
+  });
+
   it('fails when an app is added under apps/ without a compose service', () => {
     // A made-up app, so this stays a negative test whatever apps/ holds.
     const more: AppService[] = [...apps, { service: 'example-service', port: 3999, database: 'example_service' }];
@@ -168,7 +180,7 @@ describe('docker-compose.yml: environment variables', () => {
   const sorted = (table: Map<string, string[]> | null) => [...(table ?? new Map<string, string[]>())].sort(([a], [b]) => a.localeCompare(b));
 
   it('documented-env.ts lists exactly the README table: same variables, same services', () => {
-    const readme = readmeEnvTable(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'));
+    const readme = readmeEnvTable(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'), apps.map((a) => a.service));
     expect(readme).not.toBeNull();
     expect(sorted(readme)).toEqual(sorted(documentedScopes()));
   });
@@ -181,13 +193,15 @@ describe('docker-compose.yml: environment variables', () => {
       '| `JWT_PRIVATE_KEY` / `JWT_PRIVATE_KEY_FILE` | user | — | key |',
       '| `NEWSLETTER_PUBLIC_URL` | email, newsletter | — | url |',
       '| `MAILDEV_WEB_PORT` | `npm start` | 1080 | catcher |',
+      '| `MAILDEV_URL` | console | 1080 | catcher |',
       '',
       '| `NOT_IN_TABLE` | all | | |',
     ].join('\n');
-    const parsed = readmeEnvTable(table);
+    const parsed = readmeEnvTable(table, ['console']);
     expect(sorted(parsed)).toEqual([
       ['JWT_PRIVATE_KEY', ['user-service']],
       ['JWT_PRIVATE_KEY_FILE', ['user-service']],
+      ['MAILDEV_URL', ['console']],
       ['MAILDEV_WEB_PORT', ['npm start']],
       ['NEWSLETTER_PUBLIC_URL', ['email-service', 'newsletter-service']],
       ['PORT', ['*']],

@@ -31,7 +31,7 @@ export const SHARED_ENV = [
   'MESSAGE_ACK_WAIT_MS',
 ] as const;
 
-/** Read by some services only, keyed by service (= folder under apps/; README: "user", "email", …). */
+/** Read by some apps only, keyed by app (= folder under apps/; README: "user", "email", …, "console"). */
 export const SERVICE_ENV: Readonly<Record<string, readonly string[]>> = {
   'user-service': [
     'JWT_PRIVATE_KEY',
@@ -56,6 +56,17 @@ export const SERVICE_ENV: Readonly<Record<string, readonly string[]>> = {
   ],
   'newsletter-service': ['NEWSLETTER_LINK_SECRET'],
   'read-model-service': ['ADMIN_TOKEN'],
+  console: [
+    'USER_SERVICE_URL',
+    'EMAIL_SERVICE_URL',
+    'NEWSLETTER_SERVICE_URL',
+    'ORDER_SERVICE_URL',
+    'READ_MODEL_SERVICE_URL',
+    'MAILDEV_URL',
+    'MAILDEV_PUBLIC_URL',
+    'JAEGER_URL',
+    'ADMIN_TOKEN',
+  ],
 };
 
 /** Read by local tooling (`npm start`), never by a service: must not be set on an app service. */

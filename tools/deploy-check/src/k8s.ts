@@ -381,7 +381,11 @@ export function checkK8sApps(docs: readonly unknown[], apps: readonly AppService
     }
     const env = containerEnv(container);
     if (env.get('PORT') !== String(app.port)) problems.push(`${where}: env PORT must be "${app.port}", got ${JSON.stringify(env.get('PORT'))}`);
-    if (env.get('DATABASE_NAME') !== app.database) problems.push(`${where}: env DATABASE_NAME must be "${app.database}", got ${JSON.stringify(env.get('DATABASE_NAME'))}`);
+    if (app.database === undefined) {
+      if (env.has('DATABASE_NAME')) problems.push(`${where}: env DATABASE_NAME is set, but apps/${app.service} owns no database`);
+    } else if (env.get('DATABASE_NAME') !== app.database) {
+      problems.push(`${where}: env DATABASE_NAME must be "${app.database}", got ${JSON.stringify(env.get('DATABASE_NAME'))}`);
+    }
     problems.push(...checkAppProbe(container.readinessProbe, app.port, `${where}: readinessProbe`));
     problems.push(...checkAppProbe(container.livenessProbe, app.port, `${where}: livenessProbe`));
     const resources = isRecord(container.resources) ? container.resources : {};

@@ -11,7 +11,8 @@ export interface AppService {
   /** The folder name under apps/; also the compose service, k8s Deployment/Service and SERVICE build arg. */
   readonly service: string;
   readonly port: number;
-  readonly database: string;
+  /** Its own database; absent for an app that owns none (the console). */
+  readonly database?: string;
 }
 
 /** Same rule as DATABASE_NAME in libs/platform/src/config/config.ts. */
@@ -38,7 +39,7 @@ export function discoverApps(appsDir: string = join(REPO_ROOT, 'apps')): AppServ
       if (!Number.isInteger(block.port) || (block.port as number) < 1 || (block.port as number) > 65535) {
         problems.push(`"eventshop.port" must be an integer in 1..65535, got ${JSON.stringify(block.port)}`);
       }
-      if (typeof block.database !== 'string' || !DATABASE_NAME.test(block.database)) {
+      if (block.database !== undefined && (typeof block.database !== 'string' || !DATABASE_NAME.test(block.database))) {
         problems.push(`"eventshop.database" must match ${DATABASE_NAME}, got ${JSON.stringify(block.database)}`);
       }
     }
@@ -48,7 +49,8 @@ export function discoverApps(appsDir: string = join(REPO_ROOT, 'apps')): AppServ
       problems.push(`"name" must be "@eventshop/${entry.name}" (the folder name), got ${JSON.stringify(pkg.name)}`);
     }
     if (problems.length > 0) throw new Error(`${file}:\n  ${problems.join('\n  ')}`);
-    apps.push({ service: entry.name, port: block.port as number, database: block.database as string });
+    const database = (block as { database?: string }).database;
+    apps.push({ service: entry.name, port: (block as { port: number }).port, ...(database === undefined ? {} : { database }) });
   }
   return apps.sort((a, b) => a.service.localeCompare(b.service));
 }
@@ -95,11 +97,12 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * The README's configuration table ("| variable | services | default | meaning |"): for each
- * variable, who reads it: "*" for all services, "<name>-service" for "<name>", or the tool's own
- * words (e.g. "npm start"). A first cell may name several variables (`A` / `B`). Returns null when
- * there is no such table.
+ * variable, who reads it: "*" for all services, an app's folder name as written when it is one of
+ * `appNames` (e.g. "console"), "<name>-service" for "<name>", or the tool's own words (e.g.
+ * "npm start"). A first cell may name several variables (`A` / `B`). Returns null when there is no
+ * such table.
  */
-export function readmeEnvTable(markdown: string): Map<string, string[]> | null {
+export function readmeEnvTable(markdown: string, appNames: readonly string[] = []): Map<string, string[]> | null {
   const lines = markdown.split('\n');
   const header = lines.findIndex((line) => /^\|\s*variable\s*\|\s*services\s*\|/i.test(line));
   if (header < 0) return null;
@@ -110,7 +113,7 @@ export function readmeEnvTable(markdown: string): Map<string, string[]> | null {
     const scopes = services
       .split(',')
       .map((s) => s.replace(/`/g, '').trim())
-      .map((s) => (s === 'all' ? '*' : /^[a-z][a-z-]*$/.test(s) ? `${s}-service` : s))
+      .map((s) => (s === 'all' ? '*' : appNames.includes(s) ? s : /^[a-z][a-z-]*$/.test(s) ? `${s}-service` : s))
       .sort();
     for (const match of names.matchAll(/`([A-Z][A-Z0-9_]*)`/g)) table.set(match[1] as string, scopes);
   }

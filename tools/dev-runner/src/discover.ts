@@ -1,14 +1,17 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/** One runnable app: an `apps/<name>/package.json` with an `"eventshop": { "port", "database" }` block. */
+/**
+ * One runnable app: an `apps/<name>/package.json` with an `"eventshop": { "port", "database" }`
+ * block (`database` left out by an app that owns none, such as the console).
+ */
 export interface DiscoveredService {
   /** The app's folder name under apps/ (e.g. `user-service`). */
   name: string;
   /** Its default HTTP port (from the manifest). */
   port: number;
-  /** Its database name (from the manifest); the runner may add a suffix. */
-  database: string;
+  /** Its database name (from the manifest; none for an app without a database); the runner may add a suffix. */
+  database?: string;
   /** Absolute path of its built entry point (`main` of its package.json, else `dist/main.js`). */
   entry: string;
 }
@@ -44,11 +47,11 @@ export function discoverServices(rootDir: string): DiscoveredService[] {
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
       throw new Error(`${packageJsonPath}: "eventshop.port" must be an integer between 1 and 65535`);
     }
-    if (typeof database !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(database)) {
+    if (database !== undefined && (typeof database !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(database))) {
       throw new Error(`${packageJsonPath}: "eventshop.database" must be lower-case letters, digits and _`);
     }
     const main = typeof pkg.main === 'string' && pkg.main !== '' ? pkg.main : 'dist/main.js';
-    services.push({ name: entry.name, port, database, entry: resolve(appDir, main) });
+    services.push({ name: entry.name, port, ...(database === undefined ? {} : { database }), entry: resolve(appDir, main) });
   }
   return services.sort((a, b) => a.name.localeCompare(b.name));
 }

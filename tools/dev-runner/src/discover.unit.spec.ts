@@ -32,6 +32,8 @@ describe('discoverServices', () => {
           entry: join(repoRoot, 'apps/user-service/dist/main.js'),
         },
         expect.objectContaining({ name: 'email-service', entry: join(repoRoot, 'apps/email-service/dist/main.js') }),
+        // The console owns no database: its manifest has a port only.
+        { name: 'console', port: 3000, entry: join(repoRoot, 'apps/console/dist/main.js') },
       ]),
     );
   });
@@ -40,12 +42,14 @@ describe('discoverServices', () => {
     const root = workspace({
       zeta: { name: '@eventshop/zeta', eventshop: { port: 4002, database: 'zeta' } },
       alpha: { name: '@eventshop/alpha', main: './build/start.js', eventshop: { port: 4001, database: 'alpha_db' } },
+      beta: { name: '@eventshop/beta', eventshop: { port: 4003 } },
       'not-a-service': { name: '@eventshop/tooling' },
     });
     writeFileSync(join(root, 'apps', 'README.md'), 'not an app');
 
     expect(discoverServices(root)).toEqual([
       { name: 'alpha', port: 4001, database: 'alpha_db', entry: join(root, 'apps/alpha/build/start.js') },
+      { name: 'beta', port: 4003, entry: join(root, 'apps/beta/dist/main.js') },
       { name: 'zeta', port: 4002, database: 'zeta', entry: join(root, 'apps/zeta/dist/main.js') },
     ]);
   });

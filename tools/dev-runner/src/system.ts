@@ -208,12 +208,23 @@ class System implements RunningSystem {
   private serviceEnv(slot: Slot): NodeJS.ProcessEnv {
     return {
       ...process.env,
-      ...(this.mail ? { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(this.mail.smtpPort) } : {}),
+      ...(this.mail ? { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(this.mail.smtpPort), MAILDEV_URL: `http://127.0.0.1:${this.mail.webPort}` } : {}),
+      ...this.peerUrls(),
       ...this.options.env,
       PORT: String(slot.info.port),
-      DATABASE_NAME: `${slot.spec.database}${this.options.databaseSuffix ?? ''}`,
+      ...(slot.spec.database === undefined ? {} : { DATABASE_NAME: `${slot.spec.database}${this.options.databaseSuffix ?? ''}` }),
       ...this.options.serviceEnv?.[slot.spec.name],
     };
+  }
+
+  /**
+   * Where each app of this system listens, as `<APP>_URL` (`USER_SERVICE_URL`, …): how the console
+   * finds the services' public APIs and metrics whatever ports the runner gave them.
+   */
+  private peerUrls(): Record<string, string> {
+    return Object.fromEntries(
+      [...this.slots.values()].map((slot) => [`${slot.spec.name.toUpperCase().replace(/-/g, '_')}_URL`, slot.info.url]),
+    );
   }
 
   /** Polls `healthUrl` until it answers 200; fails fast when the process exits. */

@@ -1,5 +1,5 @@
 import { ConflictException, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { AdminTokenGuard } from '../http/admin-token.guard.js';
+import { AdminTokenGuard } from '@eventshop/platform';
 import { RebuildAlreadyRunningError, RebuildReadModelHandler, type RebuildSummary } from './rebuild.handler.js';
 
 @Controller('admin')

@@ -75,4 +75,17 @@ export class MessagingModule {
       exports: [MessagingRuntime, EventBus, OutboxRelayService, Inbox],
     };
   }
+
+  /**
+   * Only the connection to the bus (`MessagingRuntime`: NATS, JetStream, the streams), for an app
+   * that owns no database and so has no outbox, inbox or handlers: the console, which only watches.
+   */
+  static brokerOnly(options: Pick<MessagingOptions, 'serviceName' | 'natsUrl' | 'namespace' | 'logger'>): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      providers: [{ provide: MESSAGING_OPTIONS, useValue: options }, MessagingRuntime],
+      exports: [MessagingRuntime],
+    };
+  }
 }

@@ -11,7 +11,7 @@ import {
   NatsUnavailableError,
   StreamsNotProvisionedError,
 } from '@eventshop/messaging';
-import { ConfigError, natsCredentials, type BaseConfig } from '../config/config.js';
+import { ConfigError, natsCredentials, type RuntimeConfig } from '../config/config.js';
 import { PostgresUnavailableError } from '../database/ensure-database.js';
 import { JwtKeyError } from '../auth/jwt-keys.js';
 import { correlationMiddleware } from '../http/correlation.middleware.js';
@@ -21,7 +21,7 @@ import type { JsonLogger } from '../logging/json-logger.js';
 
 export interface StartServiceOptions {
   readonly module: unknown;
-  readonly config: BaseConfig;
+  readonly config: RuntimeConfig;
   readonly logger: JsonLogger;
   /**
    * Whether the service answers NATS request-reply (`@MessagePattern`) through Nest's built-in NATS

@@ -29,16 +29,34 @@ const trustProxy = z
   );
 
 /**
- * The variables every service reads. Each service extends this with its own (see the README's
- * configuration table, which lists them all). Defaults work on a developer machine.
+ * What every process of the system reads, a service or the console: how it runs, where it listens,
+ * and the bus. Defaults work on a developer machine.
  */
-export function baseConfigSchema(defaults: { port: number; database: string }) {
+export function runtimeConfigSchema(defaults: { port: number }) {
   return z.object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: port.default(defaults.port),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     TRUST_PROXY: trustProxy.default('loopback'),
+    NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+    NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),
+    // The process's own NATS user (its name; see libs/messaging/src/auth). Unset: an open development server.
+    NATS_USER: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a service name, e.g. email-service').optional(),
+    NATS_PASSWORD: z.string().min(1).optional(),
+    NATS_PASSWORD_FILE: z.string().min(1).optional(),
+  });
+}
+
+export type RuntimeConfig = z.infer<ReturnType<typeof runtimeConfigSchema>>;
+
+/**
+ * The variables every service reads: the runtime ones plus its database, JWT verification and the
+ * bus's settings. Each service extends this with its own (see the README's configuration table,
+ * which lists them all). Defaults work on a developer machine.
+ */
+export function baseConfigSchema(defaults: { port: number; database: string }) {
+  return runtimeConfigSchema(defaults).extend({
     POSTGRES_URL: z
       .url({ protocol: /^postgres(ql)?$/ })
       .default('postgres://postgres@127.0.0.1:5432')
@@ -47,12 +65,6 @@ export function baseConfigSchema(defaults: { port: number; database: string }) {
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _ only')
       .default(defaults.database),
-    NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
-    NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),
-    // The service's own NATS user (its name; see libs/messaging/src/auth). Unset: an open development server.
-    NATS_USER: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a service name, e.g. email-service').optional(),
-    NATS_PASSWORD: z.string().min(1).optional(),
-    NATS_PASSWORD_FILE: z.string().min(1).optional(),
     JWT_PUBLIC_KEY: z.string().optional(),
     JWT_PUBLIC_KEY_FILE: z.string().min(1).default('.dev-keys/jwt-public.pem'),
     JWT_ISSUER: z.string().min(1).default('eventshop-user-service'),
@@ -63,10 +75,21 @@ export function baseConfigSchema(defaults: { port: number; database: string }) {
   });
 }
 
+/**
+ * The shared secret of operator endpoints (`X-Admin-Token`, see AdminTokenGuard). Unset: those
+ * endpoints are switched off. Long enough that guessing it is hopeless.
+ */
+export const adminTokenSetting = z.string().min(32, 'must be at least 32 characters').optional();
+
+/** An http(s) base URL; a trailing slash is dropped so paths can be appended with `${url}/path`. */
+export const httpUrlSetting = z
+  .url({ protocol: /^https?$/ })
+  .transform((url) => url.replace(/\/+$/, ''));
+
 export type BaseConfig = z.infer<ReturnType<typeof baseConfigSchema>>;
 
 /** The service's NATS user from its config (the password read from NATS_PASSWORD_FILE), or none. */
-export function natsCredentials(config: Pick<BaseConfig, 'NATS_USER' | 'NATS_PASSWORD' | 'NATS_PASSWORD_FILE'>): NatsCredentials | undefined {
+export function natsCredentials(config: Pick<RuntimeConfig, 'NATS_USER' | 'NATS_PASSWORD' | 'NATS_PASSWORD_FILE'>): NatsCredentials | undefined {
   try {
     return natsCredentialsFrom(config);
   } catch (error) {

@@ -1,0 +1,54 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { MessagingModule } from '@eventshop/messaging';
+import { AdminCredentials, createServiceRegistry, JsonLogger, METRICS_REGISTRY, MetricsController } from '@eventshop/platform';
+import { CONSOLE_CONFIG, type ConsoleConfig, manifest } from './config.js';
+import { ConsoleHealthController } from './health/health.controller.js';
+import { EventFeed } from './events/event-feed.js';
+import { EventStreamController } from './events/event-stream.controller.js';
+import { ConsumerGroups } from './consumer-groups/consumer-groups.js';
+import { OutboxGauges } from './outbox/outbox-gauges.js';
+import { DeadLetters } from './dead-letters/dead-letters.js';
+import { DeadLettersController } from './dead-letters/dead-letters.controller.js';
+import { CaughtMails } from './mail/caught-mails.js';
+import { ServiceProxyController } from './try-it/service-proxy.controller.js';
+import { ConsolePageController } from './page/console-page.controller.js';
+import { SnapshotController } from './page/snapshot.controller.js';
+
+/**
+ * The composition root of the console. It owns no database: it stands on the bus connection alone
+ * (MessagingModule.brokerOnly), reads the services only through their public HTTP endpoints, and
+ * serves one page.
+ */
+@Module({})
+export class ConsoleModule {
+  static register(config: ConsoleConfig, logger: JsonLogger): DynamicModule {
+    return {
+      module: ConsoleModule,
+      imports: [
+        MessagingModule.brokerOnly({ serviceName: manifest.name, natsUrl: config.NATS_URL, namespace: config.NATS_NAMESPACE, logger }),
+        TerminusModule.forRoot({ logger: false }),
+      ],
+      controllers: [
+        ConsoleHealthController,
+        MetricsController,
+        ConsolePageController,
+        SnapshotController,
+        EventStreamController,
+        DeadLettersController,
+        ServiceProxyController,
+      ],
+      providers: [
+        { provide: CONSOLE_CONFIG, useValue: config },
+        { provide: JsonLogger, useValue: logger },
+        { provide: METRICS_REGISTRY, useValue: createServiceRegistry(manifest.name) },
+        { provide: AdminCredentials, useValue: new AdminCredentials(config.ADMIN_TOKEN) },
+        EventFeed,
+        ConsumerGroups,
+        OutboxGauges,
+        DeadLetters,
+        CaughtMails,
+      ],
+    };
+  }
+}
