@@ -137,6 +137,8 @@ async function runScenario(scenario: Scenario): Promise<void> {
     unpublishedOutboxRows: 0,
   });
   expect(unexpectedDeadLetters.map((letter) => `${letter.consumer}: ${letter.reason}`)).toEqual([]);
+  // A fault may make the shop answer "not now" (503 + Retry-After), never "I broke" (500 and kin).
+  expect([...traffic.serverErrors].filter(([status]) => status !== 503)).toEqual([]);
 }
 
 /** The `Nats-Msg-Id` a dead letter had on the events stream (the middleware ids it `<id>:dlq:…`). */

@@ -1,3 +1,5 @@
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
+
 /**
  * Whether `error` says the database could not be reached — refused or dropped connections, a server
  * shutting down or starting up, a pool that timed out waiting for a connection — as opposed to a
@@ -7,6 +9,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   // TypeORM wraps the driver's error; pg's own errors carry a SQLSTATE `code`, Node's a system one.
   const cause = (error as { driverError?: unknown } | null)?.driverError ?? error;
   if (!(cause instanceof Error)) return false;
+  // TypeORM releases a transaction's query runner when its connection drops mid-transaction; the
+  // COMMIT then fails with this before anything is sent, so nothing was committed.
+  if (cause instanceof QueryRunnerAlreadyReleasedError) return true;
   const code = (cause as { code?: unknown }).code;
   if (typeof code === 'string') {
     // 08xxx connection exception; 57P01-57P03 admin/crash shutdown, cannot connect now; 53300 too many connections.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { isDatabaseUnavailable } from './database-unavailable.js';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
@@ -11,6 +12,8 @@ describe('isDatabaseUnavailable', () => {
     ['a connection exception (08006)', withCode('connection failure', '08006')],
     ['a dropped connection', new Error('Connection terminated unexpectedly')],
     ['a pool that waited too long', new Error('timeout exceeded when trying to connect')],
+    // Seen when PostgreSQL restarted mid-transaction: TypeORM had released the runner before the COMMIT.
+    ['a transaction whose connection dropped', new QueryRunnerAlreadyReleasedError()],
     ['any of those wrapped by TypeORM', Object.assign(new Error('Query failed'), { driverError: withCode('x', 'ECONNRESET') })],
   ])('is true for %s', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
