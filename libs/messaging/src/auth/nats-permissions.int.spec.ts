@@ -171,10 +171,13 @@ describe('NATS with one user per service (real nats-server, generated authorizat
       await expect(jsm.streams.purge(topology.eventsStream)).rejects.toThrow(/permissions violation/i);
       await expect(jsm.consumers.delete(topology.eventsStream, group)).rejects.toThrow(/permissions violation/i);
 
-      // email-service has the event in hand; an ack of it from the console is refused, and it stays pending.
-      const delivered = await (await jetstream(await as('email-service')).consumers.get(topology.eventsStream, group)).next({ expires: 2_000 });
-      expect(delivered?.reply).toBeDefined();
-      await expect(operator.request(String(delivered?.reply), '+ACK', { timeout: 2_000 })).rejects.toThrow(/permissions violation/i);
+      // email-service has an event in hand (a plain pull request: the message's reply subject is its
+      // ack subject; noMux because the message arrives under its own subject, not the inbox's); an
+      // ack of it from the console is refused, and it stays pending.
+      const pull = `$JS.API.CONSUMER.MSG.NEXT.${topology.eventsStream}.${group}`;
+      const delivered = await (await as('email-service')).request(pull, JSON.stringify({ batch: 1, expires: 2_000_000_000 }), { timeout: 3_000, noMux: true });
+      expect(delivered.reply).toMatch(new RegExp(`^\\$JS\\.ACK\\.${topology.eventsStream}\\.${group}\\.`));
+      await expect(operator.request(String(delivered.reply), '+ACK', { timeout: 2_000 })).rejects.toThrow(/permissions violation/i);
       const state = await (await jetstreamManager(admin)).consumers.info(topology.eventsStream, group);
       expect(state.num_ack_pending).toBeGreaterThanOrEqual(1);
       expect(state.ack_floor.stream_seq).toBe(0);
