@@ -117,20 +117,25 @@ describe('NATS with one user per service (real nats-server, generated authorizat
       });
       const event = signUp();
       eventSequence = (await jetstream(await as('user-service')).publish(subject, JSON.stringify(event), { msgID: event.id })).seq;
+      deadLetterSequence = await park(event, eventSequence);
+    });
+
+    /** Parks `event` as email-service's dead letter, as the dead-letter middleware writes one; returns its sequence. */
+    const park = async (event: ReturnType<typeof signUp>, sequence: number): Promise<number> => {
       const parked = await jetstream(await as('email-service')).publish(deadLetterSubject(topology.deadLetterSubjectRoot, group), JSON.stringify(event), {
-        msgID: `${event.id}:dlq:${group}:${eventSequence}:5`,
+        msgID: `${event.id}:dlq:${group}:${sequence}:5`,
         headers: toNatsHeaders({
           [Headers.MessageId]: event.id,
           [DeadLetterHeaders.OriginalSubject]: subject,
-          [DeadLetterHeaders.OriginalSequence]: String(eventSequence),
+          [DeadLetterHeaders.OriginalSequence]: String(sequence),
           [DeadLetterHeaders.Consumer]: group,
           [DeadLetterHeaders.Handler]: 'send-welcome-email',
           [DeadLetterHeaders.Reason]: 'Error: SMTP down',
           [DeadLetterHeaders.DeliveryCount]: '5',
         }),
       });
-      deadLetterSequence = parked.seq;
-    });
+      return parked.seq;
+    };
 
     it('reads the events through an ordered consumer and the groups through consumer info and list', async () => {
       const operator = await as('console');
@@ -161,6 +166,18 @@ describe('NATS with one user per service (real nats-server, generated authorizat
       await expect(admin.replay(deadLetterSequence)).resolves.toMatchObject({ sequence: deadLetterSequence, subject });
       expect(await storedEvents()).toBe(before + 1);
       expect((await admin.list()).total).toBe(0);
+    });
+
+    it('discards dead letters, one or all, but deletes nothing from the events stream', async () => {
+      const operator = await as('console');
+      const jsm = await jetstreamManager(operator);
+      const admin = new DeadLetterAdmin(jsm, jetstream(operator), topology);
+      const one = await park(signUp(), eventSequence);
+      await park(signUp(), eventSequence);
+      expect(await jsm.streams.deleteMessage(topology.deadLetterStream, one, false)).toBe(true);
+      expect(await admin.purge()).toBe(1);
+      expect((await admin.list()).total).toBe(0);
+      await expect(jsm.streams.deleteMessage(topology.eventsStream, eventSequence, false)).rejects.toThrow(/permissions violation/i);
     });
 
     it("may not create or delete streams, delete a group, nor ack another group's messages", async () => {
