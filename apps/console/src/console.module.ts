@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { MessagingModule } from '@eventshop/messaging';
-import { AdminCredentials, createServiceRegistry, JsonLogger, METRICS_REGISTRY, MetricsController } from '@eventshop/platform';
+import { AdminCredentials, createServiceRegistry, JsonLogger, METRICS_REGISTRY, MetricsController, natsCredentials } from '@eventshop/platform';
 import { CONSOLE_CONFIG, type ConsoleConfig, manifest } from './config.js';
 import { ConsoleHealthController } from './health/health.controller.js';
 import { EventFeed } from './events/event-feed.js';
@@ -26,7 +26,14 @@ export class ConsoleModule {
     return {
       module: ConsoleModule,
       imports: [
-        MessagingModule.brokerOnly({ serviceName: manifest.name, natsUrl: config.NATS_URL, namespace: config.NATS_NAMESPACE, logger }),
+        MessagingModule.brokerOnly({
+          serviceName: manifest.name,
+          natsUrl: config.NATS_URL,
+          // Its own NATS user (NATS_USER=console): see "watches" and "repairsDeadLetters" in apps/console/package.json.
+          credentials: natsCredentials(config),
+          namespace: config.NATS_NAMESPACE,
+          logger,
+        }),
         TerminusModule.forRoot({ logger: false }),
       ],
       controllers: [

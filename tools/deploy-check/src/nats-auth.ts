@@ -2,7 +2,8 @@
  * NATS identities in the deployment files: the committed authorization config is what the
  * generator makes from the contracts and the apps, every app connects as its own user with only its
  * own password, the NATS server is reachable only as it must be, and (k8s) the NetworkPolicies
- * confine each service to its database, NATS and (email-service) SMTP.
+ * confine each service to its database, NATS and (email-service) SMTP, and the console to NATS, the
+ * services' HTTP ports and MailDev's web port.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -139,9 +140,31 @@ function peersOf(rules: unknown, side: 'to' | 'from'): Peer[] {
   });
 }
 
+/** The app that watches everything: it talks to every service instead of to a database. */
+const CONSOLE = 'console';
+
 /**
- * NetworkPolicies: a default deny; each app may reach out only to postgres:5432 and nats:4222
- * (email-service also maildev:1025); NATS and PostgreSQL accept only the services.
+ * Who may talk to whom: the edges (`<app.kubernetes.io/name>:<port>`) `app` needs, which are also
+ * all it may open. A service: its database server (if it owns a database), NATS and (email-service)
+ * SMTP. The console: NATS, each service's HTTP port (Try-it and `/metrics`) and MailDev's web port.
+ */
+export function allowedEdges(app: AppService, apps: readonly AppService[]): string[] {
+  if (app.service === CONSOLE) {
+    return ['nats:4222', ...apps.filter((other) => other.service !== CONSOLE).map((other) => `${other.service}:${other.port}`), 'maildev:1080'];
+  }
+  return [...(app.database === undefined ? [] : ['postgres:5432']), 'nats:4222', ...(app.service === 'email-service' ? ['maildev:1025'] : [])];
+}
+
+/** Whether `peer` (a rule's `to`/`from` entry with its ports) covers pods labelled `labels` on `port`. */
+function peerCovers(peer: Peer, labels: Record<string, unknown>, port: number): boolean {
+  const pods = '*' in peer.pods || Object.entries(peer.pods).every(([key, value]) => labels[key] === value);
+  return pods && (peer.ports.length === 0 || peer.ports.includes(port));
+}
+
+/**
+ * NetworkPolicies: a default deny; each app may reach out only along its `allowedEdges`, and each of
+ * those edges is open at both ends (its egress, and the target's ingress for the app's pod labels);
+ * NATS and PostgreSQL accept only the services.
  */
 export function checkNetworkPolicies(applied: readonly unknown[], apps: readonly AppService[]): string[] {
   const problems: string[] = [];
@@ -151,6 +174,13 @@ export function checkNetworkPolicies(applied: readonly unknown[], apps: readonly
       const labels = ((p.spec as Manifest | undefined)?.podSelector as Manifest | undefined)?.matchLabels;
       return isRecord(labels) && labels['app.kubernetes.io/name'] === name;
     });
+  const rulesOf = (mine: readonly Manifest[], side: 'egress' | 'ingress') =>
+    mine.flatMap((policy) => peersOf((policy.spec as Manifest)[side], side === 'egress' ? 'to' : 'from'));
+  const podLabels = (name: string): Record<string, unknown> => {
+    const deployment = ofKind(applied, 'apps/v1/Deployment').find((d) => nameOf(d) === name);
+    const labels = (((deployment?.spec as Manifest | undefined)?.template as Manifest | undefined)?.metadata as Manifest | undefined)?.labels;
+    return isRecord(labels) ? labels : { 'app.kubernetes.io/name': name };
+  };
   const denyAll = policies.find((p) => {
     const spec = (p.spec ?? {}) as Manifest;
     const selector = spec.podSelector as Manifest | undefined;
@@ -163,13 +193,26 @@ export function checkNetworkPolicies(applied: readonly unknown[], apps: readonly
       problems.push(`NetworkPolicy: no policy selects ${app.service}`);
       continue;
     }
-    const allowed = new Set([`postgres:5432`, `nats:4222`, ...(app.service === 'email-service' ? ['maildev:1025'] : [])]);
+    const allowed = allowedEdges(app, apps);
     for (const policy of mine) {
       for (const peer of peersOf((policy.spec as Manifest).egress, 'to')) {
         for (const port of peer.ports.length > 0 ? peer.ports : [0]) {
           const edge = `${String(peer.pods['app.kubernetes.io/name'] ?? '*')}:${port || '*'}`;
-          if (!allowed.has(edge)) problems.push(`NetworkPolicy ${nameOf(policy)}: ${app.service} may reach ${edge}, only ${[...allowed].join(', ')} are allowed`);
+          if (!allowed.includes(edge)) problems.push(`NetworkPolicy ${nameOf(policy)}: ${app.service} may reach ${edge}, only ${allowed.join(', ')} are allowed`);
         }
+      }
+    }
+    // Every edge it needs must be open at both ends, or the app fails at run time, not here.
+    const labels = podLabels(app.service);
+    for (const edge of allowed) {
+      const separator = edge.lastIndexOf(':');
+      const target = edge.slice(0, separator);
+      const port = Number(edge.slice(separator + 1));
+      if (!rulesOf(mine, 'egress').some((peer) => peerCovers(peer, { 'app.kubernetes.io/name': target }, port))) {
+        problems.push(`NetworkPolicy: ${app.service} must be able to reach ${edge}, its egress does not allow it`);
+      }
+      if (!rulesOf(selecting(target), 'ingress').some((peer) => peerCovers(peer, labels, port))) {
+        problems.push(`NetworkPolicy: ${target} does not admit ${app.service} on ${port}, which it needs`);
       }
     }
   }

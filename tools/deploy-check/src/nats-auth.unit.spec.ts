@@ -85,7 +85,7 @@ describe('k8s/: NATS identities and NetworkPolicies', () => {
     expect(checkK8sNats(docs(), examples, apps, users).join('\n')).toMatch(message);
   });
 
-  it('confines every service to its database, NATS and (email-service) SMTP; NATS and PostgreSQL accept only the services', () => {
+  it('confines every service to its database, NATS and (email-service) SMTP, the console to NATS, the services and MailDev; NATS and PostgreSQL accept only the services', () => {
     expect(checkNetworkPolicies(applied, apps)).toEqual([]);
   });
 
@@ -95,6 +95,12 @@ describe('k8s/: NATS identities and NetworkPolicies', () => {
     ['an app allowed anywhere', () => copy(applied, (d) => policy(d as Doc[], 'user-service').spec.egress.push({})), /user-service may reach \*:\*/],
     ['NATS open to every pod', () => copy(applied, (d) => (policy(d as Doc[], 'nats').spec.ingress = [{ ports: [{ protocol: 'TCP', port: 4222 }] }])), /nats must accept only the services/],
     ['no policy for an app', () => (structuredClone(applied) as Doc[]).filter((d) => !(d.kind === 'NetworkPolicy' && d.metadata.name === 'email-service')), /no policy selects email-service/],
+    ['no policy for the console', () => (structuredClone(applied) as Doc[]).filter((d) => !(d.kind === 'NetworkPolicy' && d.metadata.name === 'console')), /no policy selects console/],
+    ['the console allowed PostgreSQL', () => copy(applied, (d) => policy(d as Doc[], 'console').spec.egress.push({ to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'postgres' } } }], ports: [{ protocol: 'TCP', port: 5432 }] })), /console may reach postgres:5432/],
+    ['the console cut off from a service', () => copy(applied, (d) => (policy(d as Doc[], 'console').spec.egress = policy(d as Doc[], 'console').spec.egress.filter((rule: Doc) => rule.to[0].podSelector.matchLabels['app.kubernetes.io/name'] !== 'order-service'))), /console must be able to reach order-service:3004/],
+    ['a service admitting only its ingress controller', () => copy(applied, (d) => (policy(d as Doc[], 'order-service').spec.ingress[0].from = [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'ingress-nginx' } } }])), /order-service does not admit console on 3004/],
+    ['NATS not admitting the console', () => copy(applied, (d) => (deployment(d as Doc[], 'console').spec.template.metadata.labels['app.kubernetes.io/component'] = 'tool')), /nats does not admit console on 4222/],
+    ['a service cut off from its database', () => copy(applied, (d) => (policy(d as Doc[], 'user-service').spec.egress = policy(d as Doc[], 'user-service').spec.egress.slice(1))), /user-service must be able to reach postgres:5432/],
   ])('fails with %s', (_label, docs, message) => {
     expect(checkNetworkPolicies(docs(), apps).join('\n')).toMatch(message);
   });

@@ -11,10 +11,17 @@ export interface FollowOptions {
 }
 
 /**
+ * How long the server keeps a viewer's consumer after the viewer went. The console does not delete
+ * it: its NATS user may not delete consumers on the events stream (that would be the power to
+ * delete a service's consumer group), so the server forgets it once it has had no pull for this long.
+ */
+export const VIEWER_INACTIVE_THRESHOLD_MS = 30_000;
+
+/**
  * Follows the events stream for one viewer: an ephemeral *ordered* consumer per page. Ordered
  * consumers are what JetStream offers for exactly this — a read-only, in-order, gap-free view that
  * the server forgets once the viewer goes — so watching never touches the services' durable
- * consumer groups, never acks anything, and leaves nothing behind.
+ * consumer groups, never acks anything, and leaves nothing behind for long.
  */
 @Injectable()
 export class EventFeed {
@@ -29,6 +36,7 @@ export class EventFeed {
     const consumer = await jetstream(this.runtime.connection).consumers.get(stream, {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: start,
+      inactive_threshold: VIEWER_INACTIVE_THRESHOLD_MS,
     });
     const messages = await consumer.consume();
     const stop = () => messages.stop();
@@ -46,8 +54,8 @@ export class EventFeed {
       }
     } finally {
       signal.removeEventListener('abort', stop);
+      // Stopping ends its pulls; the server then drops it after VIEWER_INACTIVE_THRESHOLD_MS.
       messages.stop();
-      await consumer.delete().catch(() => undefined);
     }
   }
 }

@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { UserSignedUpV1, OrderPlacedV1 } from '@eventshop/contracts';
 import { ADMIN, startSecuredNats, uniqueName, type SecuredNats } from '../testing/index.js';
 import { ensureStreams, namespacedSubject, topologyFor } from '../jetstream/topology.js';
 import { busIdentitiesIn } from './nats-config-files.js';
+import { DeadLetterHeaders, Headers } from '../message.js';
+import { toNatsHeaders } from '../jetstream/headers.js';
+import { deadLetterSubject } from '../middleware/dead-letter.middleware.js';
+import { DeadLetterAdmin } from '../dead-letter/dead-letter-admin.js';
+import { consumerGroupName } from '../router/message-router.js';
 
 // The shop's real identities (apps/*/package.json) and the generated config, on a nats-server of
 // this test's own. Before per-service users, every one of these forgeries succeeded.
@@ -93,5 +98,106 @@ describe('NATS with one user per service (real nats-server, generated authorizat
   it('lets no service but read-model-service answer the read model queries, and none ask them', async () => {
     const order = await as('order-service');
     await expect(order.request(`${namespace}.readmodel.user.get`, '{}', { timeout: 2_000 })).rejects.toThrow(/permissions violation/i);
+  });
+
+  describe('the console (watches, repairs dead letters)', () => {
+    const group = consumerGroupName('email-service', 'send-welcome-email');
+    const subject = namespacedSubject(topology, UserSignedUpV1.subject);
+    let eventSequence: number;
+    let deadLetterSequence: number;
+
+    beforeAll(async () => {
+      // What the running system would have made: email-service's group on the events stream, one
+      // sign-up in the stream, and email-service's dead letter of it (written as the middleware does).
+      await (await jetstreamManager(await as('email-service'))).consumers.add(topology.eventsStream, {
+        durable_name: group,
+        filter_subject: subject,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+      });
+      const event = signUp();
+      eventSequence = (await jetstream(await as('user-service')).publish(subject, JSON.stringify(event), { msgID: event.id })).seq;
+      deadLetterSequence = await park(event, eventSequence);
+    });
+
+    /** Parks `event` as email-service's dead letter, as the dead-letter middleware writes one; returns its sequence. */
+    const park = async (event: ReturnType<typeof signUp>, sequence: number): Promise<number> => {
+      const parked = await jetstream(await as('email-service')).publish(deadLetterSubject(topology.deadLetterSubjectRoot, group), JSON.stringify(event), {
+        msgID: `${event.id}:dlq:${group}:${sequence}:5`,
+        headers: toNatsHeaders({
+          [Headers.MessageId]: event.id,
+          [DeadLetterHeaders.OriginalSubject]: subject,
+          [DeadLetterHeaders.OriginalSequence]: String(sequence),
+          [DeadLetterHeaders.Consumer]: group,
+          [DeadLetterHeaders.Handler]: 'send-welcome-email',
+          [DeadLetterHeaders.Reason]: 'Error: SMTP down',
+          [DeadLetterHeaders.DeliveryCount]: '5',
+        }),
+      });
+      return parked.seq;
+    };
+
+    it('reads the events through an ordered consumer and the groups through consumer info and list', async () => {
+      const operator = await as('console');
+      const viewer = await jetstream(operator).consumers.get(topology.eventsStream, {
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: eventSequence,
+        inactive_threshold: 5_000,
+      });
+      const message = await viewer.next({ expires: 2_000 });
+      expect(message?.seq).toBe(eventSequence);
+      expect(message?.subject).toBe(subject);
+
+      const jsm = await jetstreamManager(operator);
+      expect((await jsm.consumers.info(topology.eventsStream, group)).config.filter_subject).toBe(subject);
+      const listed: string[] = [];
+      for await (const info of jsm.consumers.list(topology.eventsStream)) listed.push(info.name);
+      expect(listed).toContain(group);
+    });
+
+    it('lists the dead letters and replays one: republished to its subject, gone from the dead-letter stream', async () => {
+      const operator = await as('console');
+      const admin = new DeadLetterAdmin(await jetstreamManager(operator), jetstream(operator), topology);
+      const { deadLetters, total } = await admin.list();
+      expect(total).toBe(1);
+      expect(deadLetters[0]).toMatchObject({ sequence: deadLetterSequence, consumer: group, originalSubject: subject, reason: 'Error: SMTP down' });
+
+      const before = await storedEvents();
+      await expect(admin.replay(deadLetterSequence)).resolves.toMatchObject({ sequence: deadLetterSequence, subject });
+      expect(await storedEvents()).toBe(before + 1);
+      expect((await admin.list()).total).toBe(0);
+    });
+
+    it('discards dead letters, one or all, but deletes nothing from the events stream', async () => {
+      const operator = await as('console');
+      const jsm = await jetstreamManager(operator);
+      const admin = new DeadLetterAdmin(jsm, jetstream(operator), topology);
+      const one = await park(signUp(), eventSequence);
+      await park(signUp(), eventSequence);
+      expect(await jsm.streams.deleteMessage(topology.deadLetterStream, one, false)).toBe(true);
+      expect(await admin.purge()).toBe(1);
+      expect((await admin.list()).total).toBe(0);
+      await expect(jsm.streams.deleteMessage(topology.eventsStream, eventSequence, false)).rejects.toThrow(/permissions violation/i);
+    });
+
+    it("may not create or delete streams, delete a group, nor ack another group's messages", async () => {
+      const operator = await as('console');
+      const jsm = await jetstreamManager(operator);
+      await expect(jsm.streams.add({ name: 'CONSOLE_MADE', subjects: [`${namespace}.console.>`] })).rejects.toThrow(/permissions violation/i);
+      await expect(jsm.streams.delete(topology.eventsStream)).rejects.toThrow(/permissions violation/i);
+      await expect(jsm.streams.purge(topology.eventsStream)).rejects.toThrow(/permissions violation/i);
+      await expect(jsm.consumers.delete(topology.eventsStream, group)).rejects.toThrow(/permissions violation/i);
+
+      // email-service has an event in hand (a plain pull request: the message's reply subject is its
+      // ack subject; noMux because the message arrives under its own subject, not the inbox's); an
+      // ack of it from the console is refused, and it stays pending.
+      const pull = `$JS.API.CONSUMER.MSG.NEXT.${topology.eventsStream}.${group}`;
+      const delivered = await (await as('email-service')).request(pull, JSON.stringify({ batch: 1, expires: 2_000_000_000 }), { timeout: 3_000, noMux: true });
+      expect(delivered.reply).toMatch(new RegExp(`^\\$JS\\.ACK\\.${topology.eventsStream}\\.${group}\\.`));
+      await expect(operator.request(String(delivered.reply), '+ACK', { timeout: 2_000 })).rejects.toThrow(/permissions violation/i);
+      const state = await (await jetstreamManager(admin)).consumers.info(topology.eventsStream, group);
+      expect(state.num_ack_pending).toBeGreaterThanOrEqual(1);
+      expect(state.ack_floor.stream_seq).toBe(0);
+    });
   });
 });

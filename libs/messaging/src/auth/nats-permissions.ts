@@ -28,6 +28,19 @@ import { namespacedSubject, type Topology } from '../jetstream/topology.js';
  *   stream. Closing it needs a history read without consumers (direct get, `allow_direct`);
  * - the JetStream API answers with stream metadata (`$JS.API.INFO`, `STREAM.INFO`) to every
  *   service: names and counts, no message content.
+ *
+ * The console is not a service but has a user of its own too (`watches`, `repairsDeadLetters`):
+ * - watching reads both streams through ordered consumers (generated names again: create and pull
+ *   on `<stream>.*`, with what that allows on the events stream, see above), reads consumer-group
+ *   state (consumer info, list, names) and single messages (`STREAM.MSG.GET`) of both streams. It
+ *   acks nothing, and it may delete consumers on the dead-letter stream only (which has no groups):
+ *   its viewers on the events stream are left to expire (`inactive_threshold`) because a consumer
+ *   delete there could not be told from deleting a service's group;
+ * - repairing dead letters deletes them (`STREAM.MSG.DELETE`, `STREAM.PURGE` of the dead-letter
+ *   stream, never of the events stream) and republishes them to their original subjects. A replay
+ *   can be any event, so this user may publish to **every event subject**: in effect it may forge
+ *   any event, the power `npm run dlq` has as admin. The console keeps it behind `ADMIN_TOKEN`
+ *   (`X-Admin-Token`) at HTTP level; give `repairsDeadLetters` to nothing that is not an operator tool.
  */
 
 /** A service's use of the bus beyond publishing its own events (which the catalogue decides). */
@@ -43,6 +56,19 @@ export interface BusIdentity {
   readonly answers?: readonly string[];
   /** Reads the events stream from any position through ordered consumers (rebuilding a projection). */
   readonly readsHistory?: boolean;
+  /**
+   * Watches the bus without taking part (the console): ordered consumers on the events and
+   * dead-letter streams, consumer info/list/names and stream info of both, single-message get on
+   * both. No acks, no stream changes.
+   */
+  readonly watches?: boolean;
+  /**
+   * Repairs dead letters (the console's replay/discard): deletes and purges on the dead-letter
+   * stream, and publishes to every event subject, because a replay republishes a dead letter to its
+   * original subject. That is the power to publish **any** event, as the admin's `npm run dlq` can:
+   * only for an operator tool that guards it (the console asks for `ADMIN_TOKEN`).
+   */
+  readonly repairsDeadLetters?: boolean;
 }
 
 export interface NatsPermissions {
@@ -97,9 +123,30 @@ export function permissionsFor(identity: BusIdentity, topology: Topology): NatsP
     // Ordered consumers have generated names (one token): see the note at the top.
     publish.push(`${api}.CONSUMER.CREATE.${stream}.*`, `${api}.CONSUMER.MSG.NEXT.${stream}.*`);
   }
+  const deadLetters = topology.deadLetterStream;
+  if (identity.watches) {
+    for (const watched of [stream, deadLetters]) {
+      publish.push(
+        // An ordered consumer, without a filter subject or with one (the dead-letter scan filters by group).
+        `${api}.CONSUMER.CREATE.${watched}.*`,
+        `${api}.CONSUMER.CREATE.${watched}.*.>`,
+        `${api}.CONSUMER.MSG.NEXT.${watched}.*`,
+        `${api}.CONSUMER.INFO.${watched}.*`,
+        `${api}.CONSUMER.LIST.${watched}`,
+        `${api}.CONSUMER.NAMES.${watched}`,
+        `${api}.STREAM.MSG.GET.${watched}`,
+      );
+    }
+    // The dead-letter stream holds no consumer groups, so deleting its (ordered) consumers harms nobody.
+    publish.push(`${api}.STREAM.INFO.${deadLetters}`, `${api}.CONSUMER.DELETE.${deadLetters}.*`);
+  }
+  if (identity.repairsDeadLetters) {
+    // A replay goes to the dead letter's original subject, which may be any event's: see the note at the top.
+    publish.push(`${topology.eventsSubjectRoot}.>`, `${api}.STREAM.MSG.DELETE.${deadLetters}`, `${api}.STREAM.PURGE.${deadLetters}`);
+  }
   const namespace = topology.eventsSubjectRoot.slice(0, -EVENT_SUBJECT_ROOT.length);
   const subscribe = [`${inboxPrefixFor(identity.service)}.>`, ...(identity.answers ?? []).map((subject) => `${namespace}${subject}`)];
-  return { publish, subscribe, allowResponses: (identity.answers ?? []).length > 0 };
+  return { publish: [...new Set(publish)], subscribe, allowResponses: (identity.answers ?? []).length > 0 };
 }
 
 /** The environment variable the NATS server reads a user's password from. */

@@ -79,8 +79,10 @@ export class MessagingModule {
   /**
    * Only the connection to the bus (`MessagingRuntime`: NATS, JetStream, the streams), for an app
    * that owns no database and so has no outbox, inbox or handlers: the console, which only watches.
+   * With `credentials` it connects as that NATS user (replies under its own inbox prefix) and only
+   * checks that the streams exist, as a service does.
    */
-  static brokerOnly(options: Pick<MessagingOptions, 'serviceName' | 'natsUrl' | 'namespace' | 'logger'>): DynamicModule {
+  static brokerOnly(options: Pick<MessagingOptions, 'serviceName' | 'natsUrl' | 'credentials' | 'namespace' | 'logger'>): DynamicModule {
     return {
       module: MessagingModule,
       global: true,
