@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { DeadLetterAdmin, deleteStreams, namespacedSubject, topologyFor, type DeadLetter } from '@eventshop/messaging';
+import { DeadLetterAdmin, deleteStreams, namespacedSubject, topologyFor, type DeadLetter, type NatsCredentials } from '@eventshop/messaging';
 import { TEST_NATS_URL as NATS_URL, TEST_POSTGRES_URL as POSTGRES_URL } from '@eventshop/messaging/testing';
 import { discoverServices, freePorts, startSystem, type RunningSystem } from '@eventshop/dev-runner';
 
@@ -15,6 +15,8 @@ export interface Shop {
   /** The NATS and PostgreSQL servers the services use. */
   readonly natsUrl: string;
   readonly postgresUrl: string;
+  /** On a NATS with authorization: the admin user the helpers below connect as. */
+  readonly natsAdmin?: NatsCredentials;
   url(service: string): string;
   /** The URL of a service's own database (for read-only checks of its rows). */
   databaseUrl(service: string): string;
@@ -28,6 +30,17 @@ export interface ShopOptions {
   /** The NATS and PostgreSQL servers to use instead of the test environment's (a suite's private ones). */
   natsUrl?: string;
   postgresUrl?: string;
+  /**
+   * The NATS namespace; default a fresh one. A server whose authorization was generated for one
+   * namespace needs it given.
+   */
+  namespace?: string;
+  /**
+   * On a NATS with authorization: the admin user, which cleans up the streams at `stop()` and which
+   * the helpers below connect as (given the shop). The admin must provision the streams before the
+   * start, and each service gets its own user through `serviceEnv` (`NATS_USER`, `NATS_PASSWORD`).
+   */
+  natsAdmin?: NatsCredentials;
 }
 
 /**
@@ -38,7 +51,7 @@ export interface ShopOptions {
 export async function startShop(services: string[], options: ShopOptions = {}): Promise<Shop> {
   const natsUrl = options.natsUrl ?? NATS_URL;
   const postgresUrl = options.postgresUrl ?? POSTGRES_URL;
-  const namespace = `e2e${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  const namespace = options.namespace ?? `e2e${randomUUID().replace(/-/g, '').slice(0, 10)}`;
   const databaseSuffix = `_${namespace}`;
   // Distinct ports in one go: asking one at a time can get the same port twice.
   const [smtpPort = 0, webPort = 0, ...servicePorts] = await freePorts(services.length + 2);
@@ -85,6 +98,7 @@ export async function startShop(services: string[], options: ShopOptions = {}): 
     namespace,
     natsUrl,
     postgresUrl,
+    natsAdmin: options.natsAdmin,
     url: (service) => running(service).url,
     databaseUrl: (service) => {
       const database = discoverServices(ROOT).find((found) => found.name === running(service).name)?.database;
@@ -96,7 +110,7 @@ export async function startShop(services: string[], options: ShopOptions = {}): 
     async stop() {
       await system.stop();
       await dropDatabases(postgresUrl, databaseSuffix);
-      await deleteNamespaceStreams(natsUrl, namespace);
+      await deleteNamespaceStreams({ natsUrl, natsAdmin: options.natsAdmin }, namespace);
     },
   };
 }
@@ -114,9 +128,18 @@ async function dropDatabases(postgresUrl: string, suffix: string): Promise<void>
   }
 }
 
-async function deleteNamespaceStreams(natsUrl: string, namespace: string): Promise<void> {
+/** The NATS server a helper talks to: a URL (an open server), or a shop (as its admin, if it has one). */
+export type NatsTarget = string | Pick<Shop, 'natsUrl' | 'natsAdmin'>;
+
+/** A connection to `target`: anonymous on an open server, as the shop's admin on one with authorization. */
+export function connectNats(target: NatsTarget = NATS_URL) {
+  if (typeof target === 'string') return connect({ servers: target });
+  return connect({ servers: target.natsUrl, user: target.natsAdmin?.user, pass: target.natsAdmin?.password });
+}
+
+async function deleteNamespaceStreams(nats: NatsTarget, namespace: string): Promise<void> {
   const topology = topologyFor(namespace);
-  const connection = await connect({ servers: natsUrl });
+  const connection = await connectNats(nats);
   try {
     await deleteStreams(await jetstreamManager(connection), topology);
   } finally {
@@ -130,10 +153,10 @@ async function deleteNamespaceStreams(natsUrl: string, namespace: string): Promi
  */
 export async function storedEvents(
   namespace: string,
-  options: { natsUrl?: string; fromSequence?: number } = {},
+  options: { nats?: NatsTarget; fromSequence?: number } = {},
 ): Promise<Array<{ sequence: number; subject: string; headers: Record<string, string>; text: string }>> {
   const topology = topologyFor(namespace);
-  const connection = await connect({ servers: options.natsUrl ?? NATS_URL });
+  const connection = await connectNats(options.nats);
   try {
     const jsm = await jetstreamManager(connection);
     const { state } = await jsm.streams.info(topology.eventsStream);
@@ -173,8 +196,8 @@ export function mailsTo(mails: CaughtMail[], address: string): CaughtMail[] {
 export const uniqueEmail = (tag = 'user') => `${tag}-${randomUUID().slice(0, 8)}@example.com`;
 
 /** True once a consumer group has nothing left to deliver and nothing awaiting an ack. */
-export async function consumerDrained(namespace: string, consumer: string, natsUrl = NATS_URL): Promise<boolean> {
-  const connection = await connect({ servers: natsUrl });
+export async function consumerDrained(namespace: string, consumer: string, nats: NatsTarget = NATS_URL): Promise<boolean> {
+  const connection = await connectNats(nats);
   try {
     const jsm = await jetstreamManager(connection);
     const info = await jsm.consumers.info(topologyFor(namespace).eventsStream, consumer);
@@ -185,8 +208,8 @@ export async function consumerDrained(namespace: string, consumer: string, natsU
 }
 
 /** The dead letters of a namespace, through the same admin the `npm run dlq` CLI uses. */
-export async function deadLetters(namespace: string, natsUrl = NATS_URL): Promise<DeadLetter[]> {
-  const connection = await connect({ servers: natsUrl });
+export async function deadLetters(namespace: string, nats: NatsTarget = NATS_URL): Promise<DeadLetter[]> {
+  const connection = await connectNats(nats);
   try {
     const admin = new DeadLetterAdmin(await jetstreamManager(connection), jetstream(connection), topologyFor(namespace));
     return (await admin.list({ limit: 1000 })).deadLetters;
@@ -201,9 +224,9 @@ export async function publishRaw(
   contractSubject: string,
   payload: string,
   messageId: string,
-  natsUrl = NATS_URL,
+  nats: NatsTarget = NATS_URL,
 ): Promise<void> {
-  const connection = await connect({ servers: natsUrl });
+  const connection = await connectNats(nats);
   try {
     await jetstream(connection).publish(namespacedSubject(topologyFor(namespace), contractSubject), payload, { msgID: messageId });
   } finally {

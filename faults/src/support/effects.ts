@@ -1,8 +1,7 @@
 import pg from 'pg';
-import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { topologyFor } from '@eventshop/messaging';
-import { caughtMails, storedEvents, type Shop } from '@eventshop/e2e/support';
+import { caughtMails, connectNats, storedEvents, type Shop } from '@eventshop/e2e/support';
 import type { Customer } from './traffic.js';
 
 /** One effect the traffic should have had, and how many copies of it the outputs hold. */
@@ -43,7 +42,7 @@ export class EffectLedger {
 
   /** The events stream's next sequence: a scenario's events are the ones from here on. */
   async nextStreamSequence(): Promise<number> {
-    const connection = await connect({ servers: this.shop.natsUrl });
+    const connection = await connectNats(this.shop);
     try {
       const { state } = await (await jetstreamManager(connection)).streams.info(topologyFor(this.shop.namespace).eventsStream);
       return state.last_seq + 1;
@@ -140,7 +139,7 @@ export class EffectLedger {
 
   /** Consumer groups that still have messages to deliver or awaiting an ack, with those numbers. */
   async unsettledConsumers(): Promise<string[]> {
-    const connection = await connect({ servers: this.shop.natsUrl });
+    const connection = await connectNats(this.shop);
     try {
       const jsm = await jetstreamManager(connection);
       const unsettled: string[] = [];
@@ -155,7 +154,7 @@ export class EffectLedger {
 
   /** The consumer groups of the shop, each with the subjects it filters on. */
   async consumerGroups(): Promise<Array<{ name: string; subjects: string[] }>> {
-    const connection = await connect({ servers: this.shop.natsUrl });
+    const connection = await connectNats(this.shop);
     try {
       const jsm = await jetstreamManager(connection);
       const groups = [];
@@ -172,7 +171,7 @@ export class EffectLedger {
   /** The events from `fromSequence` on, counted by distinct event id per `<type> <order or user id>`. */
   private async eventsFrom(fromSequence: number): Promise<Map<string, number>> {
     const ids = new Map<string, Set<string>>();
-    for (const event of await storedEvents(this.shop.namespace, { natsUrl: this.shop.natsUrl, fromSequence })) {
+    for (const event of await storedEvents(this.shop.namespace, { nats: this.shop, fromSequence })) {
       let envelope: { id?: string; type?: string; data?: { orderId?: string; userId?: string } };
       try {
         envelope = JSON.parse(event.text) as typeof envelope;

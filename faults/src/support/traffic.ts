@@ -66,16 +66,21 @@ export class Traffic {
   }
 
   private async journey(index: number): Promise<Customer> {
-    const email = `${this.tag}-${index}-${randomUUID().slice(0, 6)}@example.com`;
-    await this.signUp(email);
-    const token = await this.logIn(email);
-    const userId = subjectOf(token);
+    const { customer, token } = await this.newCustomer(`${this.tag}-${index}-${randomUUID().slice(0, 6)}@example.com`);
     const order = await this.placeOrder(token, `${this.tag}-${index}`.slice(0, 64), 1 + (index % 3), 100 + index);
     if (index % 3 === 0) {
       await this.cancel(token, order.id);
       order.cancelled = true;
     }
-    return { email, userId, orders: [order] };
+    customer.orders.push(order);
+    return customer;
+  }
+
+  /** Signs `email` up (newsletter opt-in) and logs in: the customer, no orders yet, and their access token. */
+  async newCustomer(email: string): Promise<{ customer: Customer; token: string }> {
+    await this.signUp(email);
+    const token = await this.logIn(email);
+    return { customer: { email, userId: subjectOf(token), orders: [] }, token };
   }
 
   private async signUp(email: string): Promise<void> {
@@ -100,7 +105,8 @@ export class Traffic {
     }
   }
 
-  private async placeOrder(token: string, sku: string, quantity: number, unitPriceCents: number): Promise<PlacedOrder> {
+  /** Places an order of one line with `token`, once: `sku` must be new to the customer (it finds an order whose answer was lost). */
+  async placeOrder(token: string, sku: string, quantity: number, unitPriceCents: number): Promise<PlacedOrder> {
     for (;;) {
       const outcome = await this.send('order-service', 'POST', '/orders', { items: [{ sku, quantity, unitPriceCents }] }, token);
       if ('status' in outcome && outcome.status === 201) {
