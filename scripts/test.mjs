@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the test tiers in order — unit, then integration, then end-to-end, then the fault suite — with Jest in native ESM
 // mode, and prints one closing line with the totals ("N passed, N failed").
-// Usage: node scripts/test.mjs [--tier unit|int|e2e|faults]... [--project <folder>]... [extra jest args]
+// Usage: node scripts/test.mjs [--tier unit|int|e2e|faults]... [--project <folder>]... [-- extra jest args]
+// (Jest's own options go after `--`, e.g. `-- -t forged`: before it they would be read as this script's.)
 // The fault suite (faults/, *.faults.spec.ts) is the last tier (about 3.5 minutes); it starts its
 // own NATS and PostgreSQL, to stop and restart them.
 // --project limits the run to the tests under that folder (the Nx test targets pass their project).
