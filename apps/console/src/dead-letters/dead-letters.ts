@@ -64,14 +64,9 @@ export class DeadLetters {
     return this.admin().replayAll();
   }
 
-  /**
-   * Deletes one dead letter for good. DeadLetterAdmin has `purge` for all of them; one is a
-   * `get` (a clear 404 for a wrong sequence) and a delete of that message.
-   */
-  async discard(sequence: number): Promise<void> {
-    const admin = this.admin();
-    await admin.get(sequence);
-    await this.runtime.jetstreamManager.streams.deleteMessage(this.runtime.topology.deadLetterStream, sequence, false);
+  /** Deletes one dead letter for good (`npm run dlq -- discard`); a wrong sequence is DeadLetterNotFoundError. */
+  discard(sequence: number): Promise<void> {
+    return this.admin().discard(sequence);
   }
 
   /** Deletes every dead letter; returns how many. */

@@ -19,6 +19,7 @@ Commands:
   show <seq>                                 Print one dead letter: its headers and payload
   replay <seq>                               Republish it to its original subject, then delete it
   replay --all [--consumer <group>]          Replay every dead letter (of one consumer group)
+  discard <seq>                              Delete one dead letter for good
   purge [--consumer <group>]                 Delete dead letters for good (all, or one group's)
 
 Options:
@@ -52,6 +53,7 @@ type Command =
   | { readonly name: 'show'; readonly sequence: number }
   | { readonly name: 'replay'; readonly sequence: number }
   | { readonly name: 'replay-all'; readonly consumer?: string }
+  | { readonly name: 'discard'; readonly sequence: number }
   | { readonly name: 'purge'; readonly consumer?: string };
 
 class UsageError extends Error {}
@@ -151,6 +153,10 @@ function parseCommand(argv: readonly string[]): Command {
       allow();
       noMoreArguments(1);
       return { name, sequence: sequenceArgument(rest[0]) };
+    case 'discard':
+      allow();
+      noMoreArguments(1);
+      return { name, sequence: sequenceArgument(rest[0]) };
     case 'purge':
       allow('consumer');
       noMoreArguments(0);
@@ -196,6 +202,10 @@ async function execute(command: Exclude<Command, { name: 'help' }>, admin: DeadL
       output.out(`Replayed ${plural(results.length, 'dead letter')}${forConsumer(command.consumer)}.`);
       return;
     }
+    case 'discard':
+      await admin.discard(command.sequence);
+      output.out(`Discarded dead letter ${command.sequence}.`);
+      return;
     case 'purge': {
       const purged = await admin.purge(command);
       output.out(`Purged ${plural(purged, 'dead letter')}${forConsumer(command.consumer)}.`);

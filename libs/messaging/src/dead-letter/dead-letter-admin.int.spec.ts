@@ -241,16 +241,16 @@ describe('npm run dlq', () => {
     return { code, out: out.join('\n'), err: err.join('\n') };
   }
 
-  it('lists, shows, replays and purges', async () => {
+  it('lists, shows, replays, discards and purges', async () => {
     const subject = subjectFor('order-placed');
-    await deadLetterEvents('orders__record-order', subject, ['evt-1', 'evt-2']);
-    const [first, second] = (await admin.list()).deadLetters.map((letter) => letter.sequence);
+    await deadLetterEvents('orders__record-order', subject, ['evt-1', 'evt-2', 'evt-3']);
+    const [first, second, third] = (await admin.list()).deadLetters.map((letter) => letter.sequence);
 
     const listed = await dlq('list', '--consumer', 'orders__record-order');
     expect(listed.code).toBe(0);
     expect(listed.out).toMatch(/^SEQ\s+CONSUMER\s+ORIGINAL SUBJECT\s+DELIVERIES\s+DEAD-LETTERED AT\s+REASON$/m);
     expect(listed.out).toMatch(new RegExp(`^${first}\\s+orders__record-order\\s+${subject.replace(/\./g, '\\.')}\\s+1\\s`, 'm'));
-    expect(listed.out).toContain('2 dead letters.');
+    expect(listed.out).toContain('3 dead letters.');
 
     const shown = await dlq('show', String(first));
     expect(shown.code).toBe(0);
@@ -263,6 +263,10 @@ describe('npm run dlq', () => {
       out: `Replayed dead letter ${first} to ${subject} as evt-1:replay:${first}.`,
       err: '',
     });
+
+    expect(await dlq('discard', String(third))).toEqual({ code: 0, out: `Discarded dead letter ${third}.`, err: '' });
+    await expect(admin.get(third ?? 0)).rejects.toBeInstanceOf(DeadLetterNotFoundError);
+    expect((await dlq('discard', String(third))).code).toBe(1);
 
     const purged = await dlq('purge', '--consumer', 'orders__record-order');
     expect(purged).toEqual({ code: 0, out: 'Purged 1 dead letter for orders__record-order.', err: '' });

@@ -172,6 +172,15 @@ export class DeadLetterAdmin {
     return results;
   }
 
+  /**
+   * Deletes one dead letter for good.
+   * @throws DeadLetterNotFoundError when there is no message at `sequence` (or it was deleted).
+   */
+  async discard(sequence: number): Promise<void> {
+    await this.get(sequence);
+    await this.jsm.streams.deleteMessage(this.stream, sequence, false);
+  }
+
   /** Deletes every dead letter matching `filter` for good; returns how many. */
   async purge(filter: DeadLetterFilter = {}): Promise<number> {
     const subject = this.subjectFor(filter);
