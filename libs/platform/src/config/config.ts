@@ -49,6 +49,8 @@ export function baseConfigSchema(defaults: { port: number; database: string }) {
       .default(defaults.database),
     NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
     NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),
+    // Servers each stream is stored on, where this service creates them (an open NATS); see ensureStreams.
+    NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
     // The service's own NATS user (its name; see libs/messaging/src/auth). Unset: an open development server.
     NATS_USER: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a service name, e.g. email-service').optional(),
     NATS_PASSWORD: z.string().min(1).optional(),
