@@ -11,7 +11,7 @@ import { natsConfigFiles } from '../auth/nats-config-files.js';
 
 export const NATS_USAGE = `Usage:
   npm run nats:provision      Create or update the events and dead-letter streams (as the admin user)
-  npm run nats:config         Regenerate nats/auth.conf and k8s/nats-auth.yaml from the contracts
+  npm run nats:config         Regenerate nats/auth.conf and k8s/base/nats-auth.yaml from the contracts
   npm run nats:config -- --check   Only report whether they are up to date (exit 1 if not)
 
 Environment (provision):

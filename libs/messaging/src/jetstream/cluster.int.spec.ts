@@ -65,7 +65,7 @@ async function startCluster(dir: string): Promise<ClusterNode[]> {
     const name = `n${i}`;
     const child = spawn(
       NATS_SERVER_EXECUTABLE,
-      // The same flags the prod overlay gives each pod (k8s/overlays/prod/nats-cluster.yaml).
+      // The same flags the prod overlay gives each pod (k8s/overlays/prod/nats-statefulset.patch.yaml).
       ['-js', '-sd', join(dir, name), '-a', '127.0.0.1', '-p', String(port), '--server_name', name,
         '--cluster_name', clusterName, '--cluster', `nats://127.0.0.1:${routePorts[i]}`, '--routes', routes],
       { stdio: ['ignore', 'pipe', 'pipe'] },
