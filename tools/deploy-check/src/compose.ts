@@ -263,8 +263,9 @@ export function checkComposeApps(doc: unknown, apps: readonly AppService[]): str
     for (const p of ports.filter((p) => p.target !== app.port)) problems.push(`${where}.ports maps container port ${p.target}, but the app listens on ${app.port}`);
 
     const hc = healthcheckCommand(service);
-    if (!hc || !new RegExp(`//(127\\.0\\.0\\.1|localhost):${app.port}/health\\b`).test(hc)) {
-      problems.push(`${where}.healthcheck must request http://127.0.0.1:${app.port}/health, got ${JSON.stringify(hc)}`);
+    // Readiness (database and NATS answer): what `depends_on: service_healthy` should wait for.
+    if (!hc || !new RegExp(`//(127\\.0\\.0\\.1|localhost):${app.port}/health/ready\\b`).test(hc)) {
+      problems.push(`${where}.healthcheck must request http://127.0.0.1:${app.port}/health/ready, got ${JSON.stringify(hc)}`);
     }
 
     const deps = dependsOn(service);

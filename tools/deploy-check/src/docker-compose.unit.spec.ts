@@ -132,6 +132,7 @@ describe('docker-compose.yml: app services match apps/*', () => {
     ['a host port other than the app port', (d) => (userService(d).ports = ['8080:3001']), /must map host port 3001 to container port 3001/],
     ['a container port other than the app port', (d) => (userService(d).ports = ['3001:3001', '3002:3002']), /maps container port 3002/],
     ['a healthcheck on another port', (d) => (userService(d).healthcheck.test = ['CMD', 'node', '-e', "fetch('http://127.0.0.1:3002/health')"]), /healthcheck must request/],
+    ['a healthcheck on liveness only', (d) => (userService(d).healthcheck.test = ['CMD', 'node', '-e', "fetch('http://127.0.0.1:3001/health/live')"]), /healthcheck must request http:\/\/127.0.0.1:3001\/health\/ready/],
     ['the healthcheck disabled', (d) => (userService(d).healthcheck = { disable: true }), /healthcheck must request/],
     ['depends_on postgres without service_healthy', (d) => (userService(d).depends_on.postgres.condition = 'service_started'), /depends_on.postgres must have condition service_healthy/],
     ['depends_on a missing service', (d) => (userService(d).depends_on.redis = { condition: 'service_started' }), /names "redis", which is not a service/],

@@ -20,7 +20,7 @@ import {
 } from './k8s.js';
 import { discoverApps, isRecord, readYaml, readYamlDocuments, REPO_ROOT, type AppService } from './workspace.js';
 
-const K8S_DIR = join(REPO_ROOT, 'k8s');
+const K8S_DIR = join(REPO_ROOT, 'k8s', 'base');
 const KUSTOMIZATION = 'kustomization.yaml';
 const SIGNING_SECRET = 'eventshop-jwt-signing';
 const isExample = (file: string) => file.endsWith('.example.yaml');
@@ -65,7 +65,7 @@ describe('k8s/ files', () => {
   });
 
   it('has a Secret example, and no file that looks like a key or an env file', () => {
-    expect(manifestFiles.filter(isExample)).toEqual(['jwt-keys.secret.example.yaml', 'nats-users.secret.example.yaml', 'newsletter-links.secret.example.yaml', 'read-model-admin.secret.example.yaml']);
+    expect(manifestFiles.filter(isExample)).toEqual(['jwt-keys.secret.example.yaml', 'nats-users.secret.example.yaml', 'newsletter-links.secret.example.yaml', 'postgres-passwords.secret.example.yaml', 'read-model-admin.secret.example.yaml']);
     const risky = readdirSync(K8S_DIR).filter((f) => /\.pem$|(^|\.)env$|^\.env/i.test(f) || (/private/i.test(f) && /key/i.test(f)));
     expect(risky).toEqual([]);
   });
@@ -134,7 +134,8 @@ describe('k8s/ manifests: app Deployments and Services match apps/*', () => {
     ['the wrong containerPort', broken('apps/v1/Deployment', 'user-service', (d) => (container(d).ports[0].containerPort = 8080)), /exactly containerPort 3001/],
     ['the wrong PORT', broken('apps/v1/Deployment', 'user-service', (d) => (env(d, 'PORT').value = '8080')), /env PORT must be "3001"/],
     ['the wrong DATABASE_NAME', broken('apps/v1/Deployment', 'user-service', (d) => (env(d, 'DATABASE_NAME').value = 'email_service')), /DATABASE_NAME must be "user_service"/],
-    ['a readiness probe on another path', broken('apps/v1/Deployment', 'user-service', (d) => (container(d).readinessProbe.httpGet.path = '/healthz')), /readinessProbe.httpGet.path must be \/health/],
+    ['a readiness probe on another path', broken('apps/v1/Deployment', 'user-service', (d) => (container(d).readinessProbe.httpGet.path = '/health')), /readinessProbe.httpGet.path must be \/health\/ready/],
+    ['a liveness probe that checks the dependencies', broken('apps/v1/Deployment', 'user-service', (d) => (container(d).livenessProbe.httpGet.path = '/health/ready')), /livenessProbe.httpGet.path must be \/health\/live/],
     ['a liveness probe on another port', broken('apps/v1/Deployment', 'user-service', (d) => (container(d).livenessProbe.httpGet.port = 3002)), /livenessProbe.httpGet.port must be 3001/],
     ['no liveness probe', broken('apps/v1/Deployment', 'user-service', (d) => delete container(d).livenessProbe), /livenessProbe must be an httpGet probe/],
     ['no memory limit', broken('apps/v1/Deployment', 'user-service', (d) => delete container(d).resources.limits), /resources.limits.memory must be set/],
@@ -205,7 +206,7 @@ describe('k8s/ manifests: configuration and secrets', () => {
 
   it('the Secret example holds placeholders only, for the keys the apps mount', () => {
     expect(checkSecretExample(secretExamples)).toEqual([]);
-    expect(secretExamples.map((d) => (d as Doc).metadata.name).sort()).toEqual(['eventshop-jwt-signing', 'eventshop-jwt-verify', 'eventshop-nats-users', 'eventshop-newsletter-links', 'eventshop-read-model-admin']);
+    expect(secretExamples.map((d) => (d as Doc).metadata.name).sort()).toEqual(['eventshop-jwt-signing', 'eventshop-jwt-verify', 'eventshop-nats-users', 'eventshop-newsletter-links', 'eventshop-postgres-passwords', 'eventshop-read-model-admin']);
     const real = structuredClone(secretExamples) as Doc[];
     (real[0] as Doc).stringData['jwt-private.pem'] = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----';
     expect(checkSecretExample(real).join('\n')).toMatch(/must be an obvious placeholder/);

@@ -216,13 +216,23 @@ export function checkNetworkPolicies(applied: readonly unknown[], apps: readonly
       }
     }
   }
-  for (const [infra, port] of [['nats', 4222], ['postgres', 5432]] as const) {
+  // Who may reach the infrastructure, besides the services on its client port: the stream
+  // provisioning Job on NATS's, and the NATS servers each other on the cluster route port.
+  const isService = (peer: Peer) => peer.pods['app.kubernetes.io/component'] === 'service';
+  const isPod = (name: string) => (peer: Peer) => peer.pods['app.kubernetes.io/name'] === name && Object.keys(peer.pods).length === 1;
+  const inbound = {
+    nats: [{ port: 4222, who: [isService, isPod('nats-provision')] }, { port: 6222, who: [isPod('nats')] }],
+    postgres: [{ port: 5432, who: [isService] }],
+  } as const;
+  for (const [infra, rules] of Object.entries(inbound)) {
     const mine = selecting(infra);
     if (mine.length === 0) problems.push(`NetworkPolicy: no policy selects ${infra}`);
     for (const policy of mine) {
       for (const peer of peersOf((policy.spec as Manifest).ingress, 'from')) {
-        if (peer.pods['app.kubernetes.io/component'] !== 'service' || !peer.ports.every((p) => p === port)) {
-          problems.push(`NetworkPolicy ${nameOf(policy)}: ${infra} must accept only the services (app.kubernetes.io/component: service) on ${port}`);
+        const allowed = peer.ports.length > 0 && peer.ports.every((port) => rules.some((rule) => rule.port === port && rule.who.some((who) => who(peer))));
+        if (!allowed) {
+          const expected = rules.map((rule) => String(rule.port)).join(' / ');
+          problems.push(`NetworkPolicy ${nameOf(policy)}: ${infra} must accept only the services (app.kubernetes.io/component: service) on ${expected} (and its own peers), not ${JSON.stringify(peer.pods)} on ${peer.ports.join(', ') || 'every port'}`);
         }
       }
     }

@@ -15,7 +15,7 @@ type Doc = Record<string, any>;
 const apps = discoverApps();
 const users = expectedNatsUsers();
 const compose = readYaml(join(REPO_ROOT, 'docker-compose.yml')) as Doc;
-const k8s = (file: string) => readYamlDocuments(join(REPO_ROOT, 'k8s', file)) as Doc[];
+const k8s = (file: string) => readYamlDocuments(join(REPO_ROOT, 'k8s', 'base', file)) as Doc[];
 const applied = [...apps.flatMap((a) => k8s(`${a.service}.yaml`)), ...k8s('nats.yaml'), ...k8s('nats-auth.yaml'), ...k8s('network-policies.yaml')];
 const examples = k8s('nats-users.secret.example.yaml');
 const copy = <T>(value: T, change: (doc: Doc) => void): T => {
@@ -31,7 +31,7 @@ describe('the NATS authorization config', () => {
     expect(users).toEqual(['admin', ...apps.map((a) => a.service)]);
   });
 
-  it('is committed exactly as generated from the contracts and apps/*/package.json (nats/auth.conf, k8s/nats-auth.yaml)', () => {
+  it('is committed exactly as generated from the contracts and apps/*/package.json (nats/auth.conf, k8s/base/nats-auth.yaml)', () => {
     expect(staleNatsConfigFiles()).toEqual([]);
   });
 
@@ -40,7 +40,7 @@ describe('the NATS authorization config', () => {
     try {
       cpSync(join(REPO_ROOT, 'apps'), join(root, 'apps'), { recursive: true, filter: (src) => !/node_modules|dist|src/.test(src.slice(REPO_ROOT.length)) });
       cpSync(join(REPO_ROOT, 'nats'), join(root, 'nats'), { recursive: true });
-      cpSync(join(REPO_ROOT, 'k8s', 'nats-auth.yaml'), join(root, 'k8s', 'nats-auth.yaml'), { recursive: true });
+      cpSync(join(REPO_ROOT, 'k8s', 'base', 'nats-auth.yaml'), join(root, 'k8s', 'base', 'nats-auth.yaml'), { recursive: true });
       const file = join(root, 'apps', 'order-service', 'package.json');
       const pkg = JSON.parse(readFileSync(file, 'utf8'));
       pkg.eventshop.bus.consumes['notice-newsletter'] = 'NewsletterSubscribed.v1';

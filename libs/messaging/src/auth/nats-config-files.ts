@@ -5,8 +5,8 @@ import { type BusIdentity, natsAuthorizationConfig, passwordVariableFor, NATS_AD
 
 /** The committed nats-server authorization file docker-compose.yml mounts (relative to the repository root). */
 export const COMPOSE_NATS_AUTH_FILE = 'nats/auth.conf';
-/** The same text as a ConfigMap for k8s/nats.yaml. */
-export const K8S_NATS_AUTH_FILE = 'k8s/nats-auth.yaml';
+/** The same text as a ConfigMap for k8s/base/nats.yaml. */
+export const K8S_NATS_AUTH_FILE = 'k8s/base/nats-auth.yaml';
 export const K8S_NATS_AUTH_CONFIGMAP = 'eventshop-nats-auth';
 
 /**

@@ -11,12 +11,13 @@ import { natsConfigFiles } from '../auth/nats-config-files.js';
 
 export const NATS_USAGE = `Usage:
   npm run nats:provision      Create or update the events and dead-letter streams (as the admin user)
-  npm run nats:config         Regenerate nats/auth.conf and k8s/nats-auth.yaml from the contracts
+  npm run nats:config         Regenerate nats/auth.conf and k8s/base/nats-auth.yaml from the contracts
   npm run nats:config -- --check   Only report whether they are up to date (exit 1 if not)
 
 Environment (provision):
   NATS_URL                         The NATS server (default nats://127.0.0.1:4222)
   NATS_NAMESPACE                   The stream namespace (default: none)
+  NATS_STREAM_REPLICAS             Servers each stream is stored on: 1 (default), 3 on a 3-node cluster
   NATS_USER, NATS_PASSWORD_FILE    The admin user on a server with authorization (or NATS_PASSWORD)`;
 
 export async function runNatsCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -38,14 +39,23 @@ async function provision(env: NodeJS.ProcessEnv): Promise<number> {
   const url = env.NATS_URL || 'nats://127.0.0.1:4222';
   const credentials = natsCredentialsFrom(env);
   const topology = topologyFor(env.NATS_NAMESPACE ?? '');
+  const replicas = streamReplicasFrom(env.NATS_STREAM_REPLICAS);
   const connection = await connect({ servers: url, name: 'eventshop-provision', user: credentials?.user, pass: credentials?.password, timeout: 5_000 });
   try {
-    await ensureStreams(await jetstreamManager(connection), topology);
-    process.stdout.write(`streams ${topology.eventsStream} and ${topology.deadLetterStream} are provisioned on ${url}\n`);
+    await ensureStreams(await jetstreamManager(connection), topology, { replicas });
+    process.stdout.write(`streams ${topology.eventsStream} and ${topology.deadLetterStream} (R${replicas}) are provisioned on ${url}\n`);
     return 0;
   } finally {
     await connection.close();
   }
+}
+
+/** NATS_STREAM_REPLICAS: 1 when unset; JetStream allows 1 to 5. */
+export function streamReplicasFrom(value: string | undefined): number {
+  if (value === undefined || value === '') return 1;
+  const replicas = Number(value);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new Error(`NATS_STREAM_REPLICAS must be an integer from 1 to 5, got "${value}"`);
+  return replicas;
 }
 
 function writeConfig(repoRoot: string, checkOnly: boolean): number {

@@ -49,6 +49,12 @@ export interface StreamSettings {
   readonly maxAgeMs?: number;
   /** Window in which a repeated `Nats-Msg-Id` is dropped. */
   readonly duplicateWindowMs?: number;
+  /**
+   * On how many servers of a JetStream cluster each stream is stored (1, 3 or 5; default 1, the one
+   * local server). R3 survives the loss of any one server; the consumers inherit it. Raising it on
+   * an existing stream is an update JetStream performs in place; it cannot exceed the cluster size.
+   */
+  readonly replicas?: number;
 }
 
 /** Creates the events and dead-letter streams, or updates them to this config. Safe to call from every replica. */
@@ -61,6 +67,7 @@ export async function ensureStreams(jsm: JetStreamManager, topology: Topology, s
     discard: DiscardPolicy.Old,
     max_age: nanos(settings.maxAgeMs ?? 0),
     duplicate_window: nanos(settings.duplicateWindowMs ?? 2 * 60_000),
+    num_replicas: settings.replicas ?? 1,
   });
   await ensureStream(jsm, {
     name: topology.deadLetterStream,
@@ -70,6 +77,7 @@ export async function ensureStreams(jsm: JetStreamManager, topology: Topology, s
     discard: DiscardPolicy.Old,
     max_age: 0,
     duplicate_window: nanos(settings.duplicateWindowMs ?? 2 * 60_000),
+    num_replicas: settings.replicas ?? 1,
   });
 }
 

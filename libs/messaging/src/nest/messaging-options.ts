@@ -15,6 +15,8 @@ export interface MessagingOptions {
   readonly credentials?: NatsCredentials;
   /** Prefixes stream names and subjects; empty in normal runs, unique per test run. */
   readonly namespace?: string;
+  /** Replicas of the streams this service creates (only without `credentials`; see `ensureStreams`). */
+  readonly streamReplicas?: number;
   /** Relay settings; a service that publishes nothing may turn the relay off. */
   readonly outbox?: { readonly enabled?: boolean; readonly batchSize?: number; readonly pollIntervalMs?: number };
   /** Defaults for every handler; each `@OnEvent` can override. */

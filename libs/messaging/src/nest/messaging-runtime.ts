@@ -92,7 +92,7 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
       // On an open development server the service creates its streams; a service with its own
       // NATS user may not (only the admin manages streams), so it checks they were provisioned.
       if (this.options.credentials) await assertStreamExists(jsm, this.topology.eventsStream);
-      else await ensureStreams(jsm, this.topology);
+      else await ensureStreams(jsm, this.topology, { replicas: this.options.streamReplicas });
     } catch (error) {
       // Start-up failed: leave no connection behind reconnecting forever.
       await connection.close();

@@ -41,6 +41,7 @@ export class ServicePlatformModule {
           natsUrl: config.NATS_URL,
           credentials: natsCredentials(config),
           namespace: config.NATS_NAMESPACE,
+          streamReplicas: config.NATS_STREAM_REPLICAS,
           outbox: { batchSize: config.OUTBOX_BATCH_SIZE, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS },
           ackWaitMs: config.MESSAGE_ACK_WAIT_MS,
           logger,

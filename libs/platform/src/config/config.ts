@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ACK_WAIT_MS, natsCredentialsFrom, type NatsCredentials } from '@eventshop/messaging';
 
@@ -61,10 +62,14 @@ export function baseConfigSchema(defaults: { port: number; database: string }) {
       .url({ protocol: /^postgres(ql)?$/ })
       .default('postgres://postgres@127.0.0.1:5432')
       .describe('PostgreSQL server URL without a database name'),
+    // The password of POSTGRES_URL's user, from a mounted secret file (the URL then has none).
+    POSTGRES_PASSWORD_FILE: z.string().min(1).optional(),
     DATABASE_NAME: z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _ only')
       .default(defaults.database),
+    // Servers each stream is stored on, where this service creates them (an open NATS); see ensureStreams.
+    NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
     JWT_PUBLIC_KEY: z.string().optional(),
     JWT_PUBLIC_KEY_FILE: z.string().min(1).default('.dev-keys/jwt-public.pem'),
     JWT_ISSUER: z.string().min(1).default('eventshop-user-service'),
@@ -109,8 +114,31 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   return result.data;
 }
 
-export function databaseUrl(config: Pick<BaseConfig, 'POSTGRES_URL' | 'DATABASE_NAME'>): string {
+type PostgresSettings = Pick<BaseConfig, 'POSTGRES_URL'> & Partial<Pick<BaseConfig, 'POSTGRES_PASSWORD_FILE'>>;
+
+/**
+ * POSTGRES_URL with the password read from POSTGRES_PASSWORD_FILE, when that is set: the service's
+ * own role (deploy/postgres/init-service-roles.sh) with the password mounted from a secret.
+ */
+export function postgresServerUrl(config: PostgresSettings): string {
+  const file = config.POSTGRES_PASSWORD_FILE;
+  if (!file) return config.POSTGRES_URL;
   const url = new URL(config.POSTGRES_URL);
+  if (url.password) throw new ConfigError(['POSTGRES_URL has a password and POSTGRES_PASSWORD_FILE is set: give it in one place only']);
+  let password: string;
+  try {
+    password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new ConfigError([`POSTGRES_PASSWORD_FILE: cannot read ${file} (${(error as Error).message})`]);
+  }
+  if (!password) throw new ConfigError([`POSTGRES_PASSWORD_FILE: ${file} is empty`]);
+  url.password = encodeURIComponent(password);
+  return url.toString();
+}
+
+/** The service's own database: the server URL (with its password) and DATABASE_NAME. */
+export function databaseUrl(config: PostgresSettings & Pick<BaseConfig, 'DATABASE_NAME'>): string {
+  const url = new URL(postgresServerUrl(config));
   url.pathname = `/${config.DATABASE_NAME}`;
   return url.toString();
 }

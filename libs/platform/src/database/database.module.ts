@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { MixedList, EntitySchema, MigrationInterface } from 'typeorm';
 import { messagingMigrations } from '@eventshop/messaging';
-import { databaseUrl, type BaseConfig } from '../config/config.js';
+import { databaseUrl, postgresServerUrl, type BaseConfig } from '../config/config.js';
 import { ensureDatabase } from './ensure-database.js';
 
 export interface DatabaseModuleOptions {
@@ -25,7 +25,7 @@ export class DatabaseModule {
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: async () => {
-            await ensureDatabase(config.POSTGRES_URL, config.DATABASE_NAME);
+            await ensureDatabase(postgresServerUrl(config), config.DATABASE_NAME);
             return {
               type: 'postgres' as const,
               url: databaseUrl(config),

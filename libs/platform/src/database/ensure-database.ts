@@ -15,10 +15,13 @@ export class PostgresUnavailableError extends Error {
 
 const DUPLICATE_DATABASE = '42P04';
 const UNIQUE_VIOLATION = '23505';
+const INSUFFICIENT_PRIVILEGE = '42501';
 
 /**
  * Creates the service's database if it does not exist yet. Each service owns exactly one database
- * and creates it itself, so a fresh server needs no setup. Safe when replicas race.
+ * and creates it itself, so a fresh server needs no setup. Safe when replicas race. Deployed, a
+ * service connects as its own role, which may not create databases: there its database was made
+ * (owned by that role) by deploy/postgres/init-service-roles.sh, and this only finds it.
  */
 export async function ensureDatabase(serverUrl: string, database: string): Promise<void> {
   const url = new URL(serverUrl);
@@ -37,6 +40,13 @@ export async function ensureDatabase(serverUrl: string, database: string): Promi
     }
   } catch (error) {
     const code = (error as { code?: string }).code;
+    if (code === INSUFFICIENT_PRIVILEGE) {
+      throw new Error(
+        `The database ${database} does not exist and the role ${decodeURIComponent(url.username) || '(default)'} may not create it: ` +
+          `create the services' roles and databases first (deploy/postgres/init-service-roles.sh).`,
+        { cause: error },
+      );
+    }
     if (code !== DUPLICATE_DATABASE && code !== UNIQUE_VIOLATION) throw error;
   } finally {
     await client.end();
