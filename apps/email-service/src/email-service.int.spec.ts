@@ -2,17 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
-import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import request from 'supertest';
 import { SMTPServer } from 'smtp-server';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { UserSignedUpV1 } from '@eventshop/contracts';
-import { consumerGroupName, deleteStreams, JetStreamPublisher, MessagingRuntime, topologyFor, type Topology } from '@eventshop/messaging';
-import { eventually, publishEvent, TcpFaultProxy, TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
-import { dropDatabase, JsonLogger, startService } from '@eventshop/platform';
-import { loadEmailServiceConfig, manifest } from './config.js';
+import { consumerGroupName, type JetStreamPublisher, MessagingRuntime, type Topology } from '@eventshop/messaging';
+import { eventually, publishEvent, TcpFaultProxy } from '@eventshop/messaging/testing';
+import { serviceTestConfig, startServiceUnderTest, type ServiceUnderTest } from '@eventshop/platform/testing';
+import { type EmailServiceConfig, loadEmailServiceConfig, manifest } from './config.js';
 import { EmailServiceModule } from './email-service.module.js';
 import { SMTP_DEPENDENCY } from './mail/infrastructure/breaker-guarded-mailer.js';
 import { SEND_WELCOME_EMAIL } from './send-welcome-email/send-welcome-email.handler.js';
@@ -61,14 +59,12 @@ async function startSmtpCatcher() {
 }
 
 describe('email-service (in-process, real PostgreSQL + NATS JetStream, an SMTP server of its own)', () => {
-  const namespace = uniqueName('email');
-  const databaseName = uniqueName('email_test');
-  const topology: Topology = topologyFor(namespace);
   let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
   let line: TcpFaultProxy;
+  let service: ServiceUnderTest<EmailServiceConfig>;
+  let topology: Topology;
   let app: INestApplication;
   let dataSource: DataSource;
-  let nats: NatsConnection;
   let jsm: JetStreamManager;
   let publisher: JetStreamPublisher;
 
@@ -76,39 +72,23 @@ describe('email-service (in-process, real PostgreSQL + NATS JetStream, an SMTP s
     smtp = await startSmtpCatcher();
     // The service talks to SMTP through a line the test can cut (refuse) or stall (hang).
     line = await TcpFaultProxy.start({ host: '127.0.0.1', port: smtp.port });
-    const config = {
-      ...loadEmailServiceConfig({
-        NODE_ENV: 'test',
-        POSTGRES_URL: TEST_POSTGRES_URL,
-        NATS_URL: TEST_NATS_URL,
-        NATS_NAMESPACE: namespace,
-        DATABASE_NAME: databaseName,
+    const config = serviceTestConfig(loadEmailServiceConfig, {
+      name: 'email',
+      env: {
         SMTP_PORT: String(line.port),
         SMTP_TIMEOUT_MS: String(SMTP_TIMEOUT_MS),
         SMTP_BREAKER_RESET_MS: String(BREAKER_RESET_MS),
         NEWSLETTER_LINK_SECRET: 'int-test-newsletter-link-secret',
-        OUTBOX_POLL_INTERVAL_MS: '100',
-        LOG_LEVEL: 'error',
-      }),
-      HOST: '127.0.0.1',
-      // Port 0: the OS picks a free one. The schema rightly refuses 0 for a real deployment.
-      PORT: 0,
-    };
-    const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
-    app = await startService({ module: EmailServiceModule.register(config, logger), config, logger });
-    dataSource = app.get(DataSource);
-    nats = await connect({ servers: TEST_NATS_URL });
-    jsm = await jetstreamManager(nats);
-    publisher = new JetStreamPublisher(jetstream(nats));
+      },
+    });
+    service = await startServiceUnderTest({ serviceName: manifest.name, config, module: EmailServiceModule.register });
+    ({ app, topology, dataSource, jsm, publisher } = service);
   }, 60_000);
 
   afterAll(async () => {
-    await app?.close();
+    await service?.stop();
     await line?.close();
     await smtp?.close();
-    await dropDatabase(TEST_POSTGRES_URL, databaseName);
-    if (jsm) await deleteStreams(jsm, topology);
-    await nats?.drain();
   }, 30_000);
 
   /** Publishes a sign-up the way user-service's outbox relay does; returns the address mailed. */

@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
-import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import jwt from 'jsonwebtoken';
-import request from 'supertest';
-import { DataSource } from 'typeorm';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type request from 'supertest';
+import type { DataSource } from 'typeorm';
 import { type EventContract, type EventEnvelope, NewsletterSubscribedV1, UserSignedUpV1 } from '@eventshop/contracts';
-import { consumerGroupName, deleteStreams, Headers, JetStreamPublisher, namespacedSubject, topologyFor, type Topology } from '@eventshop/messaging';
-import { eventually, publishEvent, TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
-import { dropDatabase, JsonLogger, LinkSigner, startService, UNSUBSCRIBE_PURPOSE } from '@eventshop/platform';
+import { consumerGroupName, Headers, type JetStreamPublisher, namespacedSubject, type Topology } from '@eventshop/messaging';
+import { eventually, publishEvent } from '@eventshop/messaging/testing';
+import { LinkSigner, UNSUBSCRIBE_PURPOSE } from '@eventshop/platform';
+import { serviceTestConfig, startServiceUnderTest, testJwtKeys, testTokenSigner, type ServiceUnderTest } from '@eventshop/platform/testing';
 import { loadNewsletterServiceConfig, manifest } from './config.js';
 import { NewsletterServiceModule } from './newsletter-service.module.js';
 import { SUBSCRIBE_OPTED_IN_USERS } from './subscribe-opted-in-users/subscribe-opted-in-users.handler.js';
@@ -21,13 +18,9 @@ const TEST_TIMEOUT_MS = 30_000;
 const PATIENCE_MS = 15_000;
 
 /** The test plays user-service: it holds the signing key, the service under test gets the public one. */
-const keys = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-});
-const tokenFor = (userId: string, privateKey = keys.privateKey) =>
-  jwt.sign({}, privateKey, { algorithm: 'RS256', issuer: 'eventshop-user-service', audience: 'eventshop', subject: userId, expiresIn: 300 });
+const keys = testJwtKeys();
+const config = serviceTestConfig(loadNewsletterServiceConfig, { name: 'newsletter', keys, env: { NEWSLETTER_LINK_SECRET: LINK_SECRET } });
+const tokenFor = testTokenSigner(keys, config);
 
 /** The test plays email-service too: it signs unsubscribe links with the shared secret. */
 const linkSigner = new LinkSigner(LINK_SECRET);
@@ -35,50 +28,20 @@ const unsubscribeUrl = (userId: string, signature = linkSigner.sign(UNSUBSCRIBE_
   `/subscriptions/unsubscribe?user=${userId}&sig=${encodeURIComponent(signature)}`;
 
 describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', () => {
-  const namespace = uniqueName('newsletter');
-  const databaseName = uniqueName('newsletter_test');
-  const topology: Topology = topologyFor(namespace);
-  let app: INestApplication;
+  let service: ServiceUnderTest<typeof config>;
+  let topology: Topology;
   let http: ReturnType<typeof request>;
   let dataSource: DataSource;
-  let nats: NatsConnection;
   let jsm: JetStreamManager;
   let publisher: JetStreamPublisher;
 
   beforeAll(async () => {
-    const config = {
-      ...loadNewsletterServiceConfig({
-        NODE_ENV: 'test',
-        POSTGRES_URL: TEST_POSTGRES_URL,
-        NATS_URL: TEST_NATS_URL,
-        NATS_NAMESPACE: namespace,
-        DATABASE_NAME: databaseName,
-        JWT_PUBLIC_KEY: keys.publicKey,
-        NEWSLETTER_LINK_SECRET: LINK_SECRET,
-        OUTBOX_POLL_INTERVAL_MS: '100',
-        LOG_LEVEL: 'error',
-      }),
-      HOST: '127.0.0.1',
-      // Port 0: the OS picks a free one. The schema rightly refuses 0 for a real deployment.
-      PORT: 0,
-    };
-    const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
-    app = await startService({ module: NewsletterServiceModule.register(config, logger), config, logger });
-    http = request(app.getHttpServer());
-    dataSource = app.get(DataSource);
-    nats = await connect({ servers: TEST_NATS_URL });
-    jsm = await jetstreamManager(nats);
-    publisher = new JetStreamPublisher(jetstream(nats));
+    service = await startServiceUnderTest({ serviceName: manifest.name, config, module: NewsletterServiceModule.register });
+    ({ topology, dataSource, jsm, publisher } = service);
+    http = service.http();
   }, 60_000);
 
-  afterAll(async () => {
-    await app?.close();
-    await dropDatabase(TEST_POSTGRES_URL, databaseName);
-    if (jsm) {
-      await deleteStreams(jsm, topology);
-    }
-    await nats?.drain();
-  }, 30_000);
+  afterAll(() => service?.stop(), 30_000);
 
   const signUp = (newsletterOptIn: boolean, userId: string = randomUUID()) =>
     UserSignedUpV1.create(

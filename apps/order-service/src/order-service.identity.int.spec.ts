@@ -1,16 +1,16 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { OrderPlacedV1, UserSignedUpV1 } from '@eventshop/contracts';
 import { busIdentitiesIn, ensureStreams, JetStreamPublisher, StreamsNotProvisionedError, topologyFor } from '@eventshop/messaging';
 import { ADMIN, eventually, publishEvent, startSecuredNats, TEST_POSTGRES_URL, uniqueName, type SecuredNats } from '@eventshop/messaging/testing';
 import { databaseUrl, dropDatabase, JsonLogger, startService } from '@eventshop/platform';
+import { serviceTestConfig, testJwtKeys, testTokenSigner } from '@eventshop/platform/testing';
 import { loadOrderServiceConfig, manifest } from './config.js';
 import { OrderServiceModule } from './order-service.module.js';
 
@@ -23,11 +23,7 @@ import { OrderServiceModule } from './order-service.module.js';
 const identities = busIdentitiesIn(fileURLToPath(new URL('../../', import.meta.url)));
 const namespace = uniqueName('orderid');
 const topology = topologyFor(namespace);
-const keys = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-});
+const keys = testJwtKeys();
 const PATIENCE_MS = 15_000;
 
 describe('order-service with its own NATS identity (real nats-server with the generated authorization)', () => {
@@ -38,23 +34,19 @@ describe('order-service with its own NATS identity (real nats-server with the ge
   let db: DataSource | undefined;
   const database = uniqueName('order_service_id');
 
-  const configFor = (env: Record<string, string> = {}) => ({
-    ...loadOrderServiceConfig({
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'error',
-      POSTGRES_URL: TEST_POSTGRES_URL,
-      NATS_URL: nats.url,
-      NATS_NAMESPACE: namespace,
-      DATABASE_NAME: database,
-      JWT_PUBLIC_KEY: keys.publicKey,
-      OUTBOX_POLL_INTERVAL_MS: '100',
-      NATS_USER: 'order-service',
-      NATS_PASSWORD: nats.credentials('order-service').password,
-      ...env,
-    }),
-    PORT: 0,
-  });
+  // The shared test config, on this test's nats-server as order-service's own user.
+  const configFor = () =>
+    serviceTestConfig(loadOrderServiceConfig, {
+      name: 'order_service_id',
+      keys,
+      env: {
+        NATS_URL: nats.url,
+        NATS_NAMESPACE: namespace,
+        DATABASE_NAME: database,
+        NATS_USER: 'order-service',
+        NATS_PASSWORD: nats.credentials('order-service').password,
+      },
+    });
   const start = async () => {
     const config = configFor();
     const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
@@ -97,13 +89,7 @@ describe('order-service with its own NATS identity (real nats-server with the ge
       'the customer recorded from the sign-up',
     );
 
-    const token = jwt.sign({ email: `${userId}@example.com` }, keys.privateKey, {
-      algorithm: 'RS256',
-      issuer: 'eventshop-user-service',
-      audience: 'eventshop',
-      subject: userId,
-      expiresIn: 300,
-    });
+    const token = testTokenSigner(keys, configFor())(userId);
     const response = await request(app.getHttpServer())
       .post('/orders')
       .set('Authorization', `Bearer ${token}`)

@@ -1,16 +1,12 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
-import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import jwt from 'jsonwebtoken';
-import request from 'supertest';
-import { DataSource } from 'typeorm';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type request from 'supertest';
+import type { DataSource } from 'typeorm';
 import { type EventEnvelope, UserSignedUpV1 } from '@eventshop/contracts';
-import { deleteStreams, JetStreamPublisher, topologyFor } from '@eventshop/messaging';
-import { eventually, publishEvent, TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
-import { dropDatabase, JsonLogger, startService } from '@eventshop/platform';
+import { type JetStreamPublisher, topologyFor } from '@eventshop/messaging';
+import { eventually, publishEvent } from '@eventshop/messaging/testing';
+import { serviceTestConfig, startServiceUnderTest, testJwtKeys, testTokenSigner, type ServiceUnderTest } from '@eventshop/platform/testing';
 import { loadOrderServiceConfig, manifest } from './config.js';
 import { OrderServiceModule } from './order-service.module.js';
 import type { OrderView } from './orders/domain/order.js';
@@ -21,47 +17,19 @@ import type { OrderView } from './orders/domain/order.js';
  * on the namespace's events stream. Tokens are signed with a key pair made for this run.
  */
 
-const database = uniqueName('order_service_it');
-const namespace = uniqueName('orderit');
-const topology = topologyFor(namespace);
-const keys = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-});
-const config = {
-  ...loadOrderServiceConfig({
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'error',
-    POSTGRES_URL: TEST_POSTGRES_URL,
-    NATS_URL: TEST_NATS_URL,
-    DATABASE_NAME: database,
-    NATS_NAMESPACE: namespace,
-    JWT_PUBLIC_KEY: keys.publicKey,
-    OUTBOX_POLL_INTERVAL_MS: '100',
-  }),
-  // Port 0: the OS picks a free one, so parallel suites never collide.
-  PORT: 0,
-};
+const keys = testJwtKeys();
+const config = serviceTestConfig(loadOrderServiceConfig, { name: 'order_service_it', keys });
+const topology = topologyFor(config.NATS_NAMESPACE);
 
 const line = { sku: 'BOOK-1', quantity: 2, unitPriceCents: 1_250 };
 
-let app: INestApplication;
+let service: ServiceUnderTest<typeof config>;
 let db: DataSource;
-let nats: NatsConnection;
 let jsm: JetStreamManager;
 let publisher: JetStreamPublisher;
-const http = () => request(app.getHttpServer());
+const http = () => service.http();
 
-const tokenFor = (userId: string) =>
-  jwt.sign({ email: `${userId}@example.com` }, keys.privateKey, {
-    algorithm: 'RS256',
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    subject: userId,
-    expiresIn: 300,
-  });
+const tokenFor = testTokenSigner(keys, config);
 const bearer = (userId: string) => ({ Authorization: `Bearer ${tokenFor(userId)}` });
 
 /**
@@ -140,22 +108,11 @@ async function eventsOnTheStreamFor(orderId: string): Promise<Array<{ envelope: 
 
 describe('order-service (in-process, real PostgreSQL + NATS JetStream)', () => {
   beforeAll(async () => {
-    const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
-    app = await startService({ module: OrderServiceModule.register(config, logger), config, logger });
-    db = app.get(DataSource);
-    nats = await connect({ servers: TEST_NATS_URL });
-    jsm = await jetstreamManager(nats);
-    publisher = new JetStreamPublisher(jetstream(nats));
+    service = await startServiceUnderTest({ serviceName: manifest.name, config, module: OrderServiceModule.register });
+    ({ dataSource: db, jsm, publisher } = service);
   }, 60_000);
 
-  afterAll(async () => {
-    await app?.close();
-    if (nats) {
-      await deleteStreams(jsm, topology);
-      await nats.drain();
-    }
-    await dropDatabase(TEST_POSTGRES_URL, database);
-  }, 60_000);
+  afterAll(() => service?.stop(), 60_000);
 
   it('answers /health, and 401 on every order route without a valid token', async () => {
     expect((await http().get('/health')).status).toBe(200);

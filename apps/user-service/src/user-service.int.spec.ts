@@ -1,12 +1,6 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
-import request from 'supertest';
-import { deleteStreams, topologyFor } from '@eventshop/messaging';
-import { eventually, TcpFaultProxy, TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
-import { dropDatabase, JsonLogger, startService } from '@eventshop/platform';
+import { eventually, TcpFaultProxy, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
+import { serviceTestConfig, startServiceUnderTest, testJwtKeys, type ServiceUnderTest } from '@eventshop/platform/testing';
 import { loadUserServiceConfig, manifest } from './config.js';
 import { UserServiceModule } from './user-service.module.js';
 
@@ -16,36 +10,22 @@ import { UserServiceModule } from './user-service.module.js';
  * password guessing — and the security headers every response carries.
  */
 
-const database = uniqueName('user_service_it');
-const namespace = uniqueName('userit');
-const keys = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-});
+const keys = testJwtKeys();
 const PER_ACCOUNT = 5;
 const PER_CLIENT = 12;
-const config = {
-  ...loadUserServiceConfig({
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'error',
-    POSTGRES_URL: TEST_POSTGRES_URL,
-    NATS_URL: TEST_NATS_URL,
-    DATABASE_NAME: database,
-    NATS_NAMESPACE: namespace,
-    JWT_PUBLIC_KEY: keys.publicKey,
+const config = serviceTestConfig(loadUserServiceConfig, {
+  name: 'user_service_it',
+  keys,
+  env: {
     JWT_PRIVATE_KEY: keys.privateKey,
     BCRYPT_COST: '4',
     AUTH_RATE_LIMIT_PER_ACCOUNT: String(PER_ACCOUNT),
     AUTH_RATE_LIMIT_PER_CLIENT: String(PER_CLIENT),
-  }),
-  // Port 0: the OS picks a free one, so parallel suites never collide.
-  PORT: 0,
-};
+  },
+});
 
-let app: INestApplication;
-const http = () => request(app.getHttpServer());
+let service: ServiceUnderTest<typeof config>;
+const http = () => service.http();
 /** Each test speaks from a client address of its own (the app trusts X-Forwarded-For in tests), so per-client budgets never leak between tests. */
 let clients = 0;
 const newClient = () => `198.51.100.${++clients}`;
@@ -58,17 +38,10 @@ async function signUp(email: string, password = 'correct horse battery'): Promis
 
 describe('user-service over HTTP', () => {
   beforeAll(async () => {
-    const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
-    app = await startService({ module: UserServiceModule.register(config, logger), config, logger });
+    service = await startServiceUnderTest({ serviceName: manifest.name, config, module: UserServiceModule.register });
   }, 60_000);
 
-  afterAll(async () => {
-    await app?.close();
-    const nats = await connect({ servers: TEST_NATS_URL });
-    await deleteStreams(await jetstreamManager(nats), topologyFor(namespace));
-    await nats.drain();
-    await dropDatabase(TEST_POSTGRES_URL, database);
-  }, 60_000);
+  afterAll(() => service?.stop(), 60_000);
 
   it.each([
     ['name', { email: 'nul-name@example.com', password: 'correct horse', name: 'a\u0000b' }],
@@ -161,8 +134,8 @@ describe('user-service over HTTP', () => {
 describe('user-service while its PostgreSQL restarts', () => {
   const restartDatabase = uniqueName('user_service_restart_it');
   let proxy: TcpFaultProxy;
-  let service: INestApplication;
-  const client = () => request(service.getHttpServer());
+  let restarted: ServiceUnderTest<typeof config>;
+  const client = () => restarted.http();
   const signUpAs = (email: string) => client().post('/users').send({ email, password: 'correct horse', name: 'Ann' });
 
   beforeAll(async () => {
@@ -170,14 +143,14 @@ describe('user-service while its PostgreSQL restarts', () => {
     proxy = await TcpFaultProxy.start({ host: postgres.hostname, port: Number(postgres.port || 5432) });
     // The service reaches PostgreSQL only through the proxy, which the test can cut.
     const routed = { ...config, POSTGRES_URL: proxy.route(TEST_POSTGRES_URL), DATABASE_NAME: restartDatabase };
-    const logger = new JsonLogger(manifest.name, 'error');
-    service = await startService({ module: UserServiceModule.register(routed, logger), config: routed, logger });
+    restarted = await startServiceUnderTest({ serviceName: manifest.name, config: routed, module: UserServiceModule.register });
   }, 60_000);
 
   afterAll(async () => {
-    await service?.close();
+    // Clean-up goes through the proxy too (and removes the namespace's streams this service made again).
+    proxy?.restore();
+    await restarted?.stop();
     await proxy?.close();
-    await dropDatabase(TEST_POSTGRES_URL, restartDatabase);
   }, 60_000);
 
   it('answers 503 with Retry-After while the database is away — never a 500 — and 201 once it is back', async () => {
