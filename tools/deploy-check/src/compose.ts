@@ -366,3 +366,16 @@ export function checkComposeInfrastructure(doc: unknown): string[] {
 export function checkComposeSecrets(doc: unknown): string[] {
   return findPemText(doc).map((hit) => `PEM text in docker-compose.yml at ${hit}`);
 }
+
+/** A compose service's volume mounts, target → source, whether written long-form or as `source:target[:mode]`. */
+export function composeMounts(service: ComposeService): Map<string, string> {
+  const mounts = new Map<string, string>();
+  for (const v of Array.isArray(service.volumes) ? service.volumes : []) {
+    if (isRecord(v)) mounts.set(String(v.target), String(v.source));
+    else {
+      const [source = '', target = ''] = String(v).split(':');
+      mounts.set(target, source);
+    }
+  }
+  return mounts;
+}

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { busIdentitiesIn, natsConfigFiles, natsUsers, passwordVariableFor } from '@eventshop/messaging';
-import { composeEnv, composePorts, composeServices, type ComposeService } from './compose.js';
+import { composeEnv, composeMounts, composePorts, composeServices } from './compose.js';
 import { isRecord, REPO_ROOT, type AppService } from './workspace.js';
 
 type Manifest = Record<string, unknown>;
@@ -31,17 +31,6 @@ export function expectedNatsUsers(repoRoot: string = REPO_ROOT): string[] {
   return natsUsers(busIdentitiesIn(join(repoRoot, 'apps')));
 }
 
-function volumeSources(service: ComposeService): Map<string, string> {
-  const mounts = new Map<string, string>();
-  for (const v of Array.isArray(service.volumes) ? service.volumes : []) {
-    if (isRecord(v)) mounts.set(String(v.target), String(v.source));
-    else {
-      const [source = '', target = ''] = String(v).split(':');
-      mounts.set(target, source);
-    }
-  }
-  return mounts;
-}
 
 /** docker-compose.yml: users, password files, the server's config and ports, provisioning. */
 export function checkComposeNats(doc: unknown, apps: readonly AppService[], users: readonly string[]): string[] {
@@ -55,7 +44,7 @@ export function checkComposeNats(doc: unknown, apps: readonly AppService[], user
     if (env.get('NATS_USER') !== app.service) problems.push(`${where}.environment.NATS_USER must be "${app.service}" (its own NATS user)`);
     const file = env.get('NATS_PASSWORD_FILE') ?? '';
     const dir = file.replace(/\/[^/]+$/, '');
-    const source = volumeSources(service).get(dir);
+    const source = composeMounts(service).get(dir);
     if (source !== `./.dev-keys/nats/${app.service}`) {
       problems.push(`${where}: NATS_PASSWORD_FILE must be in a mount of ./.dev-keys/nats/${app.service} (its own password only), got ${JSON.stringify(source)}`);
     }
@@ -69,7 +58,7 @@ export function checkComposeNats(doc: unknown, apps: readonly AppService[], user
   if (nats) {
     const command = Array.isArray(nats.command) ? nats.command.map(String) : [];
     const config = command[command.indexOf('-c') + 1];
-    if (!config || volumeSources(nats).get(config) !== './nats/auth.conf') problems.push('services.nats must run with -c <the mounted ./nats/auth.conf>');
+    if (!config || composeMounts(nats).get(config) !== './nats/auth.conf') problems.push('services.nats must run with -c <the mounted ./nats/auth.conf>');
     for (const port of composePorts(nats)) {
       if (port.target !== 4222) problems.push(`services.nats publishes container port ${port.target}: only 4222 is needed on the host`);
     }

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeEnv, composeServices, type ComposeService } from './compose.js';
+import { composeEnv, composeMounts, composeServices } from './compose.js';
 import { isRecord, REPO_ROOT, type AppService } from './workspace.js';
 
 type Manifest = Record<string, unknown>;
@@ -34,17 +34,6 @@ function roleOf(url: string | null | undefined): string | undefined {
   }
 }
 
-function composeMounts(service: ComposeService): Map<string, string> {
-  const mounts = new Map<string, string>();
-  for (const v of Array.isArray(service.volumes) ? service.volumes : []) {
-    if (isRecord(v)) mounts.set(String(v.target), String(v.source));
-    else {
-      const [source = '', target = ''] = String(v).split(':');
-      mounts.set(target, source);
-    }
-  }
-  return mounts;
-}
 
 /** docker-compose.yml: each app's role and password file; the server's init script, databases and auth. */
 export function checkComposePostgres(doc: unknown, allApps: readonly AppService[]): string[] {

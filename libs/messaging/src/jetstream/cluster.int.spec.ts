@@ -17,7 +17,6 @@
 //   inbox (HandleOnce) does in the services. Redeliveries are counted and reported, not forbidden.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -31,6 +30,7 @@ import { encodeJson } from '../message.js';
 import { JetStreamPublisher } from './jetstream-publisher.js';
 import { JetStreamSubscriber } from './jetstream-subscriber.js';
 import { ensureStreams, topologyFor } from './topology.js';
+import { freePort } from '../testing/free-port.js';
 
 const NODES = 3;
 const MESSAGES = 300;
@@ -42,17 +42,6 @@ interface ClusterNode {
   readonly url: string;
   readonly process: ChildProcess;
   readonly output: string[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts NODES servers routed to each other; resolves once each one reports it is ready. */

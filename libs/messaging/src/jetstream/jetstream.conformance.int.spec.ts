@@ -6,7 +6,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -21,6 +20,7 @@ import {
 import { JetStreamPublisher } from './jetstream-publisher.js';
 import { JetStreamSubscriber } from './jetstream-subscriber.js';
 import { deleteStreams, ensureStreams, type Topology, topologyFor } from './topology.js';
+import { freePort } from '../testing/free-port.js';
 
 const sharedNatsUrl = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
 const natsServerBinary = findNatsServer();
@@ -191,17 +191,6 @@ class PrivateNatsServer {
     child.kill('SIGTERM');
     await exited;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function findNatsServer(): string | undefined {

@@ -7,3 +7,4 @@ export * from './test-infrastructure.js';
 export * from './publish-event.js';
 export * from './tcp-fault-proxy.js';
 export * from './secured-nats.js';
+export * from './free-port.js';

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -10,6 +9,7 @@ import { type BusIdentity, inboxPrefixFor, natsAuthorizationConfig, NATS_ADMIN_U
 import { natsUsers } from '../auth/nats-config-files.js';
 import { topologyFor } from '../jetstream/topology.js';
 import type { NatsCredentials } from '../nest/messaging-options.js';
+import { freePort } from './free-port.js';
 
 export const NATS_SERVER_EXECUTABLE = process.env.NATS_SERVER ?? '/usr/sbin/nats-server';
 
@@ -92,17 +92,6 @@ export async function startSecuredNats(identities: readonly BusIdentity[], names
 
 /** The admin's name, for readability in tests. */
 export const ADMIN = NATS_ADMIN_USER;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
