@@ -18,3 +18,11 @@ export const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
 export function keepAliveIntervalFor(ackWaitMs: number): number {
   return Math.max(250, Math.min(5_000, Math.floor(ackWaitMs / 3)));
 }
+
+/**
+ * How long one pull request of a durable consumer lasts. nats.js sends heartbeats every half of it
+ * and pulls again after two are missed, so this bounds how long a subscription stays deaf after the
+ * server holding its pull died (a cluster node, the consumer's leader): about this long, instead of
+ * the client's 30 s default. Idle, it costs one small request per consumer per period.
+ */
+export const PULL_EXPIRES_MS = 5_000;

@@ -3,7 +3,7 @@ import { outcomeOf, type MessageHandler } from '../handler.js';
 import { Headers, type ReceivedMessage } from '../message.js';
 import type { Subscriber, Subscription, SubscriptionOptions } from '../ports/subscriber.js';
 import { type BusLogger, silentLogger } from '../logger.js';
-import { DEFAULT_ACK_WAIT_MS, keepAliveIntervalFor } from '../defaults.js';
+import { DEFAULT_ACK_WAIT_MS, keepAliveIntervalFor, PULL_EXPIRES_MS } from '../defaults.js';
 import { ensureConsumer } from './topology.js';
 import { fromNatsHeaders } from './headers.js';
 import { KeyedLanes } from '../concurrency/keyed-lanes.js';
@@ -44,7 +44,7 @@ export class JetStreamSubscriber implements Subscriber {
     });
     const consumer = await this.js.consumers.get(this.options.stream, options.group);
     // A small prefetch keeps the pipe full; what is prefetched but not started at close is nak'ed.
-    const messages = await consumer.consume({ max_messages: options.prefetch ?? Math.max(maxInFlight * 2, 16) });
+    const messages = await consumer.consume({ max_messages: options.prefetch ?? Math.max(maxInFlight * 2, 16), expires: PULL_EXPIRES_MS });
     return new JetStreamSubscription(messages, handler, {
       subscription: options,
       maxInFlight,
