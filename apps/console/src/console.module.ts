@@ -1,9 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
 import { MessagingModule } from '@eventshop/messaging';
-import { AdminCredentials, createServiceRegistry, JsonLogger, METRICS_REGISTRY, MetricsController, natsCredentials } from '@eventshop/platform';
+import { AdminCredentials, createServiceRegistry, HealthModule, JsonLogger, METRICS_REGISTRY, MetricsController, natsCredentials } from '@eventshop/platform';
 import { CONSOLE_CONFIG, type ConsoleConfig, manifest } from './config.js';
-import { ConsoleHealthController } from './health/health.controller.js';
 import { EventFeed } from './events/event-feed.js';
 import { EventStreamController } from './events/event-stream.controller.js';
 import { ConsumerGroups } from './consumer-groups/consumer-groups.js';
@@ -34,10 +32,10 @@ export class ConsoleModule {
           namespace: config.NATS_NAMESPACE,
           logger,
         }),
-        TerminusModule.forRoot({ logger: false }),
+        // No database: ready when NATS answers.
+        HealthModule.forRoot({ database: false }),
       ],
       controllers: [
-        ConsoleHealthController,
         MetricsController,
         ConsolePageController,
         SnapshotController,

@@ -47,7 +47,7 @@ export class ServicePlatformModule {
           logger,
           metricsRegistry: registry,
         }),
-        HealthModule,
+        HealthModule.forRoot(),
       ],
       controllers: [MetricsController],
       providers: [

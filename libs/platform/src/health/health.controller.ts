@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { MessagingRuntime } from '@eventshop/messaging';
 
@@ -10,7 +10,16 @@ import { MessagingRuntime } from '@eventshop/messaging';
  * - `GET /health/ready`: may this instance take traffic? 200 when its database and NATS answer, 503
  *   naming the one that failed otherwise (the readiness probe: the pod leaves the Service meanwhile).
  * - `GET /health`: the same as ready, kept for people and scripts that ask the plain question.
+ *
+ * A process that owns no database (the console) is ready when NATS answers.
  */
+export interface HealthOptions {
+  /** Whether the process owns a database that readiness must check. */
+  readonly database: boolean;
+}
+
+export const HEALTH_OPTIONS = Symbol('HEALTH_OPTIONS');
+
 @Controller('health')
 export class HealthController {
   constructor(
@@ -18,6 +27,7 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly messaging: MessagingRuntime,
+    @Inject(HEALTH_OPTIONS) private readonly options: HealthOptions,
   ) {}
 
   @Get()
@@ -30,7 +40,7 @@ export class HealthController {
   @HealthCheck()
   ready() {
     return this.health.check([
-      this.database.pingCheck('database').withTimeout(1_500),
+      ...(this.options.database ? [this.database.pingCheck('database').withTimeout(1_500)] : []),
       this.indicators.check('nats').attempt(async () => {
         if (!(await this.messaging.isHealthy(1_500))) throw new Error('NATS does not answer');
       }),

@@ -32,7 +32,7 @@ describe('GET /health/live, /health/ready and /health', () => {
         RuntimeModule,
         // The ping needs a server, not a service database: the maintenance database will do.
         TypeOrmModule.forRoot({ type: 'postgres', url: `${postgres.route(TEST_POSTGRES_URL)}/postgres`, retryAttempts: 0, extra: { max: 2, connectionTimeoutMillis: 1_000 } }),
-        HealthModule,
+        HealthModule.forRoot(),
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });

@@ -1,9 +1,16 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { HealthController } from './health.controller.js';
+import { HEALTH_OPTIONS, HealthController, type HealthOptions } from './health.controller.js';
 
-@Module({
-  imports: [TerminusModule.forRoot({ logger: false })],
-  controllers: [HealthController],
-})
-export class HealthModule {}
+/** `/health`, `/health/live` and `/health/ready` (see HealthController). */
+@Module({})
+export class HealthModule {
+  static forRoot(options: Partial<HealthOptions> = {}): DynamicModule {
+    return {
+      module: HealthModule,
+      imports: [TerminusModule.forRoot({ logger: false })],
+      controllers: [HealthController],
+      providers: [{ provide: HEALTH_OPTIONS, useValue: { database: options.database ?? true } satisfies HealthOptions }],
+    };
+  }
+}
