@@ -4,18 +4,7 @@ import { retryAfter, type MessageHandler } from '../handler.js';
 import { fakeReceivedMessage } from '../testing/fake-message.js';
 import { MetricNames } from '../metric-names.js';
 import { metrics } from './metrics.middleware.js';
-
-/** One sample of a metric, looked up by its labels. */
-async function sample(registry: Registry, name: string, labels: Record<string, string> = {}, metricName = name) {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) throw new Error(`metric ${name} is not registered`);
-  const { values } = await metric.get();
-  return values.find(
-    (value) =>
-      ((value as { metricName?: string }).metricName ?? name) === metricName &&
-      Object.entries(labels).every(([key, expected]) => String(value.labels[key]) === expected),
-  )?.value;
-}
+import { metricSample } from '../testing/metric-sample.js';
 
 describe('metrics middleware', () => {
   let registry: Registry;
@@ -46,9 +35,9 @@ describe('metrics middleware', () => {
     await expect(measure(handlerTaking(0, 'throw'))(message)).rejects.toThrow('boom');
 
     const consumer = 'email-service__send-welcome-email';
-    expect(await sample(registry, MetricNames.MessagesHandled, { consumer, outcome: 'ack' })).toBe(2);
-    expect(await sample(registry, MetricNames.MessagesHandled, { consumer, outcome: 'retry' })).toBe(1);
-    expect(await sample(registry, MetricNames.MessagesHandled, { consumer, outcome: 'error' })).toBe(1);
+    expect(await metricSample(registry, MetricNames.MessagesHandled, { consumer, outcome: 'ack' })).toBe(2);
+    expect(await metricSample(registry, MetricNames.MessagesHandled, { consumer, outcome: 'retry' })).toBe(1);
+    expect(await metricSample(registry, MetricNames.MessagesHandled, { consumer, outcome: 'error' })).toBe(1);
   });
 
   it("passes the handler's outcome and error through untouched", async () => {
@@ -64,17 +53,17 @@ describe('metrics middleware', () => {
     await measure(handlerTaking(50, 'ack'))(fakeReceivedMessage({ consumer: 'b' }));
 
     const name = MetricNames.HandlingSeconds;
-    expect(await sample(registry, name, { consumer: 'a' }, `${name}_sum`)).toBeCloseTo(1.0);
-    expect(await sample(registry, name, { consumer: 'a' }, `${name}_count`)).toBe(2);
-    expect(await sample(registry, name, { consumer: 'a', le: '0.5' }, `${name}_bucket`)).toBe(1);
-    expect(await sample(registry, name, { consumer: 'a', le: '1' }, `${name}_bucket`)).toBe(2);
-    expect(await sample(registry, name, { consumer: 'b' }, `${name}_count`)).toBe(1);
+    expect(await metricSample(registry, name, { consumer: 'a' }, `${name}_sum`)).toBeCloseTo(1.0);
+    expect(await metricSample(registry, name, { consumer: 'a' }, `${name}_count`)).toBe(2);
+    expect(await metricSample(registry, name, { consumer: 'a', le: '0.5' }, `${name}_bucket`)).toBe(1);
+    expect(await metricSample(registry, name, { consumer: 'a', le: '1' }, `${name}_bucket`)).toBe(2);
+    expect(await metricSample(registry, name, { consumer: 'b' }, `${name}_count`)).toBe(1);
   });
 
   it('shares one set of metrics among all handlers wrapped with the same registry', async () => {
     await metrics({ registry, now })(handlerTaking(0, 'ack'))(fakeReceivedMessage({ consumer: 'a' }));
     await metrics({ registry, now })(handlerTaking(0, 'ack'))(fakeReceivedMessage({ consumer: 'a' }));
-    expect(await sample(registry, MetricNames.MessagesHandled, { consumer: 'a', outcome: 'ack' })).toBe(2);
+    expect(await metricSample(registry, MetricNames.MessagesHandled, { consumer: 'a', outcome: 'ack' })).toBe(2);
   });
 
   it('refuses a registry where the name belongs to a metric of another type', () => {

@@ -2,18 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
 import { MetricNames } from '../metric-names.js';
 import { registerOutboxRelayMetrics } from './outbox-relay.metrics.js';
-
-/** One sample of a metric, looked up by its labels. */
-async function sample(registry: Registry, name: string, labels: Record<string, string> = {}, metricName = name) {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) throw new Error(`metric ${name} is not registered`);
-  const { values } = await metric.get();
-  return values.find(
-    (value) =>
-      ((value as { metricName?: string }).metricName ?? name) === metricName &&
-      Object.entries(labels).every(([key, expected]) => String(value.labels[key]) === expected),
-  )?.value;
-}
+import { metricSample } from '../testing/metric-sample.js';
 
 describe('registerOutboxRelayMetrics', () => {
   it('reads the relay numbers at scrape time', async () => {
@@ -25,14 +14,14 @@ describe('registerOutboxRelayMetrics', () => {
       publishedTotal: () => relay.published,
     });
 
-    expect(await sample(registry, MetricNames.OutboxPendingRows)).toBe(3);
-    expect(await sample(registry, MetricNames.OutboxLagSeconds)).toBe(1.5);
-    expect(await sample(registry, MetricNames.OutboxPublished)).toBe(10);
+    expect(await metricSample(registry, MetricNames.OutboxPendingRows)).toBe(3);
+    expect(await metricSample(registry, MetricNames.OutboxLagSeconds)).toBe(1.5);
+    expect(await metricSample(registry, MetricNames.OutboxPublished)).toBe(10);
 
     Object.assign(relay, { pending: 0, lag: 0, published: 13 });
-    expect(await sample(registry, MetricNames.OutboxPendingRows)).toBe(0);
-    expect(await sample(registry, MetricNames.OutboxLagSeconds)).toBe(0);
-    expect(await sample(registry, MetricNames.OutboxPublished)).toBe(13);
+    expect(await metricSample(registry, MetricNames.OutboxPendingRows)).toBe(0);
+    expect(await metricSample(registry, MetricNames.OutboxLagSeconds)).toBe(0);
+    expect(await metricSample(registry, MetricNames.OutboxPublished)).toBe(13);
   });
 
   it('exposes the published count as a counter and renders all three in the exposition format', async () => {
@@ -56,7 +45,7 @@ describe('registerOutboxRelayMetrics', () => {
       publishedTotal: () => 1,
     });
 
-    expect(await sample(registry, MetricNames.OutboxPendingRows)).toBeNaN();
-    expect(await sample(registry, MetricNames.OutboxLagSeconds)).toBe(4);
+    expect(await metricSample(registry, MetricNames.OutboxPendingRows)).toBeNaN();
+    expect(await metricSample(registry, MetricNames.OutboxLagSeconds)).toBe(4);
   });
 });

@@ -8,3 +8,4 @@ export * from './publish-event.js';
 export * from './tcp-fault-proxy.js';
 export * from './secured-nats.js';
 export * from './free-port.js';
+export * from './metric-sample.js';
