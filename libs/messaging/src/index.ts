@@ -59,7 +59,7 @@ export type { DependencyBreaker, DependencyBreakerOptions } from './resilience/d
 export { MessagingModule } from './nest/messaging.module.js';
 export type { MessagingOptions, NatsCredentials } from './nest/messaging-options.js';
 export { MessagingRuntime, NatsUnavailableError, StreamsNotProvisionedError } from './nest/messaging-runtime.js';
-export { OnEvent } from './nest/on-event.decorator.js';
+export { eventHandlersOf, OnEvent } from './nest/on-event.decorator.js';
 export type { OnEventOptions } from './nest/on-event.decorator.js';
 export { JetStreamContext } from './nest/jetstream.context.js';
 export { connectJetStreamTransport } from './nest/jetstream.server.js';
