@@ -275,5 +275,14 @@ export function openApiDocument(api: ServiceApi): ReturnType<typeof createDocume
       },
     },
   };
-  return createDocument(document);
+  return createDocument(document, {
+    // A field marked personal in its zod schema (`.meta({ personal: true })`, as the event contracts
+    // mark theirs) is `x-personal-data: true` here too, an extension OpenAPI tools pass through.
+    override: ({ jsonSchema }) => {
+      const schema = jsonSchema as Record<string, unknown>;
+      if (schema['personal'] === undefined) return;
+      schema['x-personal-data'] = schema['personal'] === true;
+      delete schema['personal'];
+    },
+  });
 }
