@@ -162,28 +162,24 @@ function operationOf(route: ApiRoute): ZodOpenApiOperationObject {
   };
 }
 
+/** `/health` and `/health/ready`: terminus's answer, 200 or 503. */
+function readiness(path: string, summary: string): ApiRoute {
+  return {
+    method: 'get',
+    path,
+    summary,
+    tag: 'operations',
+    auth: 'public',
+    usesDatabase: false,
+    success: { status: 200, description: 'Ready: the database (if the service has one) and NATS answer', schema: z.looseObject({ status: z.literal('ok') }) },
+    errors: { 503: { description: 'Not ready: names the dependency that failed', content: { 'application/json': { schema: z.looseObject({ status: z.literal('error') }) } } } },
+  };
+}
+
 /** What every service serves besides its own routes: health, metrics and these docs. */
 export const PLATFORM_ROUTES: readonly ApiRoute[] = [
-  {
-    method: 'get',
-    path: '/health',
-    summary: 'Readiness, for people and scripts (the same as /health/ready)',
-    tag: 'operations',
-    auth: 'public',
-    usesDatabase: false,
-    success: { status: 200, description: 'Ready: the database (if the service has one) and NATS answer', schema: z.looseObject({ status: z.literal('ok') }) },
-    errors: { 503: { description: 'Not ready: names the dependency that failed', content: { 'application/json': { schema: z.looseObject({ status: z.literal('error') }) } } } },
-  },
-  {
-    method: 'get',
-    path: '/health/ready',
-    summary: 'Readiness probe: may this instance take traffic?',
-    tag: 'operations',
-    auth: 'public',
-    usesDatabase: false,
-    success: { status: 200, description: 'Ready: the database (if the service has one) and NATS answer', schema: z.looseObject({ status: z.literal('ok') }) },
-    errors: { 503: { description: 'Not ready: names the dependency that failed', content: { 'application/json': { schema: z.looseObject({ status: z.literal('error') }) } } } },
-  },
+  readiness('/health', 'Readiness, for people and scripts (the same as /health/ready)'),
+  readiness('/health/ready', 'Readiness probe: may this instance take traffic?'),
   {
     method: 'get',
     path: '/health/live',
