@@ -147,7 +147,23 @@ function exampleFieldErrors(route: ApiRoute): Array<{ field: string; message: st
   return [{ field, message: 'is required' }];
 }
 
+/** An example that its own schema refuses would teach clients the wrong thing: refuse it at start-up. */
+function checkExamples(route: ApiRoute): void {
+  const checks = [
+    { what: 'request body', schema: route.body?.schema, example: route.body?.example },
+    { what: `${route.success.status} answer`, schema: route.success.schema, example: route.success.example },
+  ];
+  for (const { what, schema, example } of checks) {
+    if (!schema || example === undefined) continue;
+    const result = schema.safeParse(example);
+    if (!result.success) {
+      throw new Error(`${route.method.toUpperCase()} ${route.path}: the ${what} example fails its schema: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
+    }
+  }
+}
+
 function operationOf(route: ApiRoute): ZodOpenApiOperationObject {
+  checkExamples(route);
   return {
     operationId: `${route.method}${route.path.replace(/[{}]/g, '').replace(/(^|[/-])(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
     summary: route.summary,

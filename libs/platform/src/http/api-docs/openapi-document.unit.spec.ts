@@ -58,6 +58,13 @@ describe('openApiDocument', () => {
     expect(email).not.toHaveProperty('personal');
   });
 
+  it('refuses an example that fails its own schema', () => {
+    const badBody = { ...route, body: { schema: Body, example: { email: 'not an email', quantity: 1 } } };
+    expect(() => openApiDocument({ ...api, routes: [badBody] })).toThrow('POST /things/{id}: the request body example fails its schema: email');
+    const badAnswer = { ...route, success: { ...route.success, example: { id: 42 } } };
+    expect(() => openApiDocument({ ...api, routes: [badAnswer] })).toThrow('the 201 answer example fails its schema');
+  });
+
   it('refuses a route documented twice, and the platform routes are in every document', () => {
     expect(() => openApiDocument({ ...api, routes: [route, route] })).toThrow('POST /things/{id} is documented twice');
     const paths = Object.keys((openApiDocument(api) as Doc)['paths']);
