@@ -5,8 +5,8 @@
 // dependency.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { UserSignedUpV1 } from '@eventshop/contracts';
-import { consumerGroupName, MetricNames } from '@eventshop/messaging';
+import { contractFor, UserSignedUpV1 } from '@eventshop/contracts';
+import { consumerGroupName, MetricNames, namespacedSubject } from '@eventshop/messaging';
 import { eventually, publishEvent } from '@eventshop/messaging/testing';
 import { HttpMetrics } from '@eventshop/platform';
 import { scrapedSample, serviceTestConfig, startServiceUnderTest, testJwtKeys, testTokenSigner, type ServiceUnderTest } from '@eventshop/platform/testing';
@@ -114,4 +114,25 @@ describe('newsletter-service /metrics and readiness under traffic', () => {
     const ready = await service.http().get('/health/ready').expect(200);
     expect(ready.body.details.consumers).toMatchObject({ status: 'up', groups: { [group]: { pending: 0, ackPending: 0 } } });
   }, 60_000);
+
+  it('counts a dead letter by reason class, and the dead-letter stream depth of the group follows', async () => {
+    const before = await scrape();
+    const depthBefore = scrapedSample(before, MetricNames.DeadLetterDepth, { consumer: group }) ?? 0;
+    const permanentBefore = scrapedSample(before, MetricNames.DeadLetters, { consumer: group, reason: 'permanent' }) ?? 0;
+    // A sign-up that breaks its contract (no userId): parked at once, never retried.
+    const id = randomUUID();
+    await service.publisher.publish({
+      id,
+      subject: namespacedSubject(service.topology, contractFor('UserSignedUp', 1)!.subject),
+      payload: new TextEncoder().encode(JSON.stringify({ id, type: 'UserSignedUp', version: 1, data: { email: 'broken' } })),
+      headers: { 'Nats-Msg-Id': id },
+    });
+
+    const after = await eventually(async () => {
+      const text = await scrape();
+      return scrapedSample(text, MetricNames.DeadLetterDepth, { consumer: group }) === depthBefore + 1 ? text : undefined;
+    }, PATIENCE_MS, 'the dead-letter depth to rise');
+    expect(scrapedSample(after, MetricNames.DeadLetters, { consumer: group, reason: 'permanent' })).toBe(permanentBefore + 1);
+    expect(scrapedSample(after, MetricNames.MessagesHandled, { consumer: group, outcome: 'error' })).toBeGreaterThanOrEqual(1);
+  }, 30_000);
 });
