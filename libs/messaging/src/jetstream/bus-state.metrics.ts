@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import { BusMetrics, metricOptions } from '../metric-names.js';
+import { BusMetrics, type MetricDefinition, metricOptions } from '../metric-names.js';
 import type { BreakerState } from '../resilience/dependency-breaker.js';
 import type { BusState } from './bus-state.js';
 
@@ -26,33 +26,20 @@ export const breakerStateValue: Readonly<Record<Exclude<BreakerState, 'shutdown'
  */
 export function registerBusStateMetrics(registry: Registry, source: BusStateMetricsSource): void {
   const readOrUndefined = () => source.busState().catch(() => undefined);
-  new Gauge({
-    ...metricOptions(BusMetrics.ConsumerPending),
-    registers: [registry],
-    async collect() {
-      const state = await readOrUndefined();
-      this.reset();
-      for (const lag of state?.consumers ?? []) this.labels(lag.group).set(lag.pending);
-    },
-  });
-  new Gauge({
-    ...metricOptions(BusMetrics.ConsumerAckPending),
-    registers: [registry],
-    async collect() {
-      const state = await readOrUndefined();
-      this.reset();
-      for (const lag of state?.consumers ?? []) this.labels(lag.group).set(lag.ackPending);
-    },
-  });
-  new Gauge({
-    ...metricOptions(BusMetrics.DeadLetterDepth),
-    registers: [registry],
-    async collect() {
-      const state = await readOrUndefined();
-      this.reset();
-      for (const [group, depth] of state?.deadLetters ?? []) this.labels(group).set(depth);
-    },
-  });
+  /** A gauge with one series per consumer group, set from the state read at scrape time. */
+  const perGroup = (metric: MetricDefinition, values: (state: BusState) => Iterable<readonly [string, number]>) =>
+    new Gauge({
+      ...metricOptions(metric),
+      registers: [registry],
+      async collect() {
+        const state = await readOrUndefined();
+        this.reset();
+        if (state) for (const [group, value] of values(state)) this.labels(group).set(value);
+      },
+    });
+  perGroup(BusMetrics.ConsumerPending, (state) => state.consumers.map((lag) => [lag.group, lag.pending] as const));
+  perGroup(BusMetrics.ConsumerAckPending, (state) => state.consumers.map((lag) => [lag.group, lag.ackPending] as const));
+  perGroup(BusMetrics.DeadLetterDepth, (state) => state.deadLetters ?? []);
   new Gauge({
     ...metricOptions(BusMetrics.CircuitBreakerState),
     registers: [registry],
