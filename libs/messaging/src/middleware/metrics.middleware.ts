@@ -59,6 +59,9 @@ export function metrics(options: MessageMetricsOptions): Middleware {
         error: handled.labels(consumer, 'error'),
         seconds: duration.labels(consumer),
       };
+      // Every outcome's series exists from the group's first delivery, at 0, so rate() sees the
+      // first retry or failure instead of a series that appears with it (Prometheus' advice).
+      for (const counter of [series.ack, series.retry, series.error]) counter.inc(0);
       byGroup.set(consumer, series);
     }
     return series;
