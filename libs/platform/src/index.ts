@@ -18,6 +18,8 @@ export * from './bootstrap/start-service.js';
 export * from './links/signed-link.js';
 export * from './metrics/metrics.controller.js';
 export * from './metrics/service-metrics.js';
+export * from './metrics/http-metrics.js';
+export * from './metrics/metric-catalog.js';
 export * from './http/api-docs/openapi-document.js';
 export * from './http/api-docs/api-docs.module.js';
 export { OPENAPI_DOCUMENT } from './http/api-docs/api-docs.controller.js';
