@@ -38,7 +38,8 @@ describe('npm run bench:shop -- --quick', () => {
       /^\| POST → read model @ 200\/s, p50 \/ p95 \/ p99 +\| [\d.,]+ \/ [\d.,]+ \/ [\d.,]+ ms/m,
       /^\| POST \/orders @ 500\/s .*\| [\d.,]+ \/ [\d.,]+ \/ [\d.,]+ ms/m,
       /^\| outbox relay msgs\/s .*\| [\d,]+ +\| [\d,]+ raw JetStream publishes\/s/m,
-      /^\| order-service +\| [\d.]+ +\| \d+/m,
+      /^\| PostgreSQL round trips per order, all services +\| [\d.,]+ /m,
+      /^\| order-service +\| [\d.]+ +\| [\d.]+ +\| \d+/m,
       /^\| read-model-service +\| [\d.]+ +\| \d+/m,
       /^\| email-service +\| [\d.]+ +\| \d+/m,
     ]) {

@@ -19,12 +19,13 @@
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import os from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
@@ -230,6 +231,8 @@ interface Shop {
   mails(): Promise<readonly SinkMail[]>;
   readonly mailNote: string;
   readonly sinkPid?: number;
+  /** PostgreSQL round trips the service has made since it started (started by the benchmark only). */
+  queries?(service: ShopService): number | undefined;
 }
 
 function withDatabase(serverUrl: string, database: string): string {
@@ -267,6 +270,13 @@ async function startOwnShop(config: Config, suffix: string, cleanups: Cleanups):
   const ports = await freePorts(SHOP_SERVICES.length);
   const portOf = Object.fromEntries(SHOP_SERVICES.map((name, i) => [name, ports[i] as number])) as Record<ShopService, number>;
   const rootDir = fileURLToPath(new URL('../../..', import.meta.url));
+  const queryCountDir = mkdtempSync(join(os.tmpdir(), 'shop-bench-queries-'));
+  cleanups.push('remove the query counts', async () => rmSync(queryCountDir, { recursive: true, force: true }));
+  const nodeOptions = [
+    process.env.NODE_OPTIONS ?? '',
+    `--import=${pathToFileURL(fileURLToPath(new URL('./count-queries.js', import.meta.url))).href}`,
+    ...(config.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${config.cpuProfDir}`] : []),
+  ];
   const admin = new pg.Client({ connectionString: withDatabase(config.postgresUrl, 'postgres'), application_name: 'shop-bench' });
   await admin.connect();
   cleanups.push('drop the shop databases', async () => {
@@ -296,7 +306,8 @@ async function startOwnShop(config: Config, suffix: string, cleanups: Cleanups):
       NEWSLETTER_PUBLIC_URL: `http://127.0.0.1:${portOf['newsletter-service']}`,
       // Every sign-up comes from this one client; the per-account limit stays as it is.
       AUTH_RATE_LIMIT_PER_CLIENT: '1000000',
-      ...(config.cpuProfDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${config.cpuProfDir}`.trim() } : {}),
+      NODE_OPTIONS: nodeOptions.join(' ').trim(),
+      BENCH_QUERY_COUNT_DIR: queryCountDir,
     },
     log: (service, line) => {
       if (/error|warn/i.test(line)) console.log(`  [${service}] ${line.slice(0, 300)}`);
@@ -312,6 +323,14 @@ async function startOwnShop(config: Config, suffix: string, cleanups: Cleanups):
     mails: async () => sink.mails,
     mailNote: 'a minimal SMTP sink process (smtp-server; accepts and counts, stores nothing), not MailDev',
     sinkPid: sink.pid,
+    queries(service) {
+      const pid = system.services[service]?.pid;
+      try {
+        return (JSON.parse(readFileSync(join(queryCountDir, `${pid}.json`), 'utf8')) as { queries: number }).queries;
+      } catch {
+        return undefined;
+      }
+    },
   };
 }
 
@@ -797,6 +816,11 @@ async function main(): Promise<void> {
     // 4. Sustained: closed loop at concurrency 32.
     step(`sustained: ${config.orders} orders at concurrency ${config.concurrency}…`);
     watchProcesses.startSampling();
+    const queriesOf = async () => {
+      await sleep(250); // the services write their counts every 100 ms
+      return new Map(SHOP_SERVICES.map((service) => [service, shop.queries?.(service) ?? NaN]));
+    };
+    const queriesBefore = await queriesOf();
     const cpuBefore = await watchProcesses.cpu();
     const confirmationsMark = (await shop.mails()).length;
     const t0 = now();
@@ -809,6 +833,11 @@ async function main(): Promise<void> {
     // The CPU of the whole order: until its confirmation mail is out too.
     await waitForMails(shop, confirmationsMark + config.orders, 120_000);
     const cpuAfter = await watchProcesses.cpu();
+    const queriesAfter = await queriesOf();
+    const roundTripsPerOrder = new Map(
+      SHOP_SERVICES.map((service) => [service, ((queriesAfter.get(service) ?? NaN) - (queriesBefore.get(service) ?? NaN)) / config.orders]),
+    );
+    const totalRoundTrips = [...roundTripsPerOrder.values()].reduce((sum, n) => sum + n, 0);
     const cpuPerOrder = new Map<string, number>();
     for (const [label, after] of cpuAfter) cpuPerOrder.set(label, (after - (cpuBefore.get(label) ?? 0)) / config.orders);
     const sustainedVisible = percentiles(sustained.map((o) => (o.visibleAt ?? NaN) - o.sentAt));
@@ -898,6 +927,7 @@ async function main(): Promise<void> {
     rows.push(
       ['outbox relay msgs/s (default settings, backlog)', fmt(relayRate), `${fmt(jsPublishRate)} raw JetStream publishes/s (pipelined, msgID)`, ratio(relayRate, jsPublishRate), '≥ 0.6'],
       ['CPU per order, the shop’s processes together', `${pct(totalCpu)} ms`, `${pct(1000 / jsPublishRate)} ms per raw publish`, '—', '—'],
+      ['PostgreSQL round trips per order, all services', fmt(totalRoundTrips, 1), '—', '—', '—'],
       [
         'peak RSS per service under load',
         `${fmt(Math.max(...peakRss.values()))} MB max (${SHOP_SERVICES.map((s) => `${s.replace('-service', '')} ${fmt(peakRss.get(s) ?? NaN)}`).join(', ')})`,
@@ -918,22 +948,29 @@ async function main(): Promise<void> {
     console.log(`Machine: ${machine}. PostgreSQL ${pgVersion[0]?.v ?? '?'}, nats-server ${natsVersion}.`);
     console.log(`Mail: ${shop.mailNote}. Load average now: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}.\n`);
     console.log(markdownTable(['figure', 'measured', 'ceiling (same run)', 'ratio', 'target'], rows));
-    console.log('\nCPU per order (process CPU time from /proc during the sustained run, until every confirmation mail was out, ÷ orders):\n');
+    console.log(
+      '\nCPU per order (process CPU time from /proc during the sustained run, until every confirmation mail was out, ÷ orders)' +
+        ' and PostgreSQL round trips per order (pg Client.query calls counted in each service by a preloaded counter; the relays’ included):\n',
+    );
     console.log(
       markdownTable(
-        ['process', 'CPU ms per order', 'peak RSS MB'],
-        [...cpuPerOrder].map(([label, v]) => [
-          label + (label === 'nats-server' ? ' (shared with other work on this machine)' : ''),
-          pct(v),
-          SHOP_SERVICES.includes(label as ShopService) ? fmt(peakRss.get(label) ?? NaN) : '—',
-        ]),
+        ['process', 'CPU ms per order', 'PostgreSQL round trips per order', 'peak RSS MB'],
+        [...cpuPerOrder].map(([label, v]) => {
+          const service = SHOP_SERVICES.includes(label as ShopService) ? (label as ShopService) : undefined;
+          return [
+            label + (label === 'nats-server' ? ' (shared with other work on this machine)' : ''),
+            pct(v),
+            service ? fmt(roundTripsPerOrder.get(service) ?? NaN, 2) : '—',
+            service ? fmt(peakRss.get(service) ?? NaN) : '—',
+          ];
+        }),
       ),
     );
     console.log(
       `\nCeilings: bcrypt = bcrypt.hash on ${Number(process.env.UV_THREADPOOL_SIZE) || 4} libuv threads in this process; ` +
         'PostgreSQL = single-row INSERT autocommits from 16 connections; JetStream = js.publish with a Nats-Msg-Id, 256 awaiting their ack. ' +
         'An order costs about 4 commits (order + outbox, projection, mail intent, mail sent) besides the relays’ marks. ' +
-        'Ratios from one run on a shared machine: the CPU column is the steadier figure.',
+        'Ratios from one run on a shared machine: round trips are the steadiest figure, then CPU per order; wall-clock rates move with the load.',
     );
     console.log(`\nexactly-once check: ${exactlyOnce ? 'passed' : 'FAILED'}`);
     console.log(`total run time ${((performance.now() - runStarted) / 1000).toFixed(1)} s`);
