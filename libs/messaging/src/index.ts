@@ -14,7 +14,11 @@ export type { MessageHandler, Middleware, Outcome } from './handler.js';
 export type { RetryPolicy } from './middleware/retry.middleware.js';
 export type { BusLogger } from './logger.js';
 export { DEFAULT_ACK_WAIT_MS } from './defaults.js';
-export { MetricNames } from './metric-names.js';
+export { BusMetrics, metricOptions, MetricNames } from './metric-names.js';
+export type { MetricDefinition, MetricType } from './metric-names.js';
+export { existingOr } from './metrics/existing-or.js';
+export { BusStateReader } from './jetstream/bus-state.js';
+export type { BusState, ConsumerGroupLag } from './jetstream/bus-state.js';
 
 // The router: a handler registration → its consumer group behind the standard middleware chain.
 export { consumerGroupName, MessageRouter } from './router/message-router.js';
