@@ -5,14 +5,6 @@ import type { Mailer, OutgoingEmail } from '../domain/mailer.port.js';
 export const SMTP_DEPENDENCY = 'smtp';
 
 /**
- * Deliveries each mail handler works on at once (ordered per aggregate by the router's lanes). One
- * at a time, a mail's ~9 database round trips, its SMTP exchange and a pull per message ran in
- * series and mails fell ever further behind the orders (bench:shop); the breaker still pauses them
- * all during an outage, and the subscription then holds only these.
- */
-export const MAIL_HANDLER_CONCURRENCY = 8;
-
-/**
  * The SMTP server refused this one message with a permanent (5xx) reply, such as "550 no such
  * mailbox": the server is up and judged the message, so it is the message's failure (retried, then
  * dead-lettered), not the server's. Connection errors, timeouts and 4xx replies are the server's.
