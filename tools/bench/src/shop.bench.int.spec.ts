@@ -46,6 +46,7 @@ describe('npm run bench:shop -- --quick', () => {
       expect(output).toMatch(figure);
     }
     expect(output).toMatch(/every order in the read model, every mail sent once +\| yes: (\d+) of \1 orders; \d+ Message-IDs, 0 duplicated, 0 missing/);
+    expect(output).toMatch(/^\| POST \/orders that got no 201 .*\| 0 +\|/m);
     expect(output).toContain('exactly-once check: passed');
     expect(output).toContain('not MailDev');
   });
