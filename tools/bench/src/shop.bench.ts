@@ -47,6 +47,8 @@ import {
 import { freePorts, startSystem, type RunningSystem } from '@eventshop/dev-runner';
 import { cpuMs, memoryMb, pidListeningOn } from './proc-stats.js';
 import type { SinkMail, SinkMessage } from './smtp-sink.js';
+import { Cleanups } from './cleanups.js';
+import { fillOutbox } from './fill-outbox.js';
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -136,22 +138,6 @@ function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
 /** Epoch milliseconds with sub-millisecond resolution, comparable with the SMTP sink's. */
 const now = () => performance.timeOrigin + performance.now();
 
-/** Undo steps, run last-in first-out on exit, error or Ctrl-C. */
-class Cleanups {
-  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
-  push(name: string, run: () => Promise<unknown>): void {
-    this.steps.push({ name, run });
-  }
-  async runAll(): Promise<void> {
-    for (const step of this.steps.splice(0).reverse()) {
-      try {
-        await step.run();
-      } catch (error) {
-        console.error(`cleanup "${step.name}" failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  }
-}
 
 function percentile(sorted: readonly number[], q: number): number {
   return sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number);
@@ -512,27 +498,7 @@ async function outboxRelayRate(databaseUrl: string, bus: Bus, rows: number): Pro
   try {
     await ds.runMigrations({ transaction: 'all' });
     const eventBus = new EventBus('bench', bus.topology);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (next < rows) {
-          const from = next;
-          const to = Math.min(rows, from + 50);
-          next = to;
-          await ds.transaction(async (tx) => {
-            for (let i = from; i < to; i++) {
-              const userId = randomUUID();
-              await eventBus.publish(
-                tx,
-                UserSignedUpV1,
-                { userId, email: `user${i}@example.com`, name: `User ${i}`, newsletterOptIn: true, occurredAt: new Date().toISOString() },
-                { aggregateId: userId },
-              );
-            }
-          });
-        }
-      }),
-    );
+    await fillOutbox(ds, eventBus, rows);
     const relay = new OutboxRelay(ds, new JetStreamPublisher(bus.js), { listen: listenConnectionFrom(ds) });
     const t0 = performance.now();
     await relay.start();
@@ -750,11 +716,7 @@ async function main(): Promise<void> {
   const config = parseConfig(process.argv.slice(2), process.env);
   const suffix = `${process.pid}${randomBytes(3).toString('hex')}`;
   const cleanups = new Cleanups();
-  process.once('SIGINT', () => {
-    interrupted = true;
-    console.error('\ninterrupted: cleaning up…');
-    void cleanups.runAll().finally(() => process.exit(130));
-  });
+  cleanups.runOnInterrupt(() => (interrupted = true));
   const runStarted = performance.now();
   const step = (what: string) => console.log(`[${((performance.now() - runStarted) / 1000).toFixed(1).padStart(6)} s] ${what}`);
   try {
