@@ -60,6 +60,8 @@ import {
   topologyFor,
   type Topology,
 } from '@eventshop/messaging';
+import { Cleanups } from './cleanups.js';
+import { fillOutbox } from './fill-outbox.js';
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -526,38 +528,6 @@ interface OutboxResult {
   batches: number;
 }
 
-/** Commits `rows` events through EventBus.publish: 4 concurrent writers, 50 events per transaction. */
-async function fillOutbox(ds: DataSource, bus: EventBus, rows: number): Promise<number> {
-  const perTransaction = 50;
-  let next = 0;
-  const t0 = performance.now();
-  const writer = async () => {
-    while (next < rows) {
-      const from = next;
-      const to = Math.min(rows, from + perTransaction);
-      next = to;
-      await ds.transaction(async (tx) => {
-        for (let i = from; i < to; i++) {
-          const userId = randomUUID();
-          await bus.publish(
-            tx,
-            UserSignedUpV1,
-            {
-              userId,
-              email: `user${i}@example.com`,
-              name: `User ${i}`,
-              newsletterOptIn: i % 2 === 0,
-              occurredAt: new Date().toISOString(),
-            },
-            { aggregateId: userId },
-          );
-        }
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, writer));
-  return rows / ((performance.now() - t0) / 1000);
-}
 
 async function outboxBench(config: Config, env: JsEnv, dbName: string, cleanups: Cleanups): Promise<OutboxResult[]> {
   const admin = new pg.Client({ connectionString: config.postgresUrl });
@@ -655,22 +625,6 @@ function packageVersion(name: string): string {
 // Main
 // ---------------------------------------------------------------------------------------------
 
-/** Undo steps, run last-in first-out on exit, error or Ctrl-C. */
-class Cleanups {
-  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
-  push(name: string, run: () => Promise<unknown>): void {
-    this.steps.push({ name, run });
-  }
-  async runAll(): Promise<void> {
-    for (const step of this.steps.splice(0).reverse()) {
-      try {
-        await step.run();
-      } catch (error) {
-        console.error(`cleanup "${step.name}" failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-  }
-}
 
 interface Scenario {
   readonly label: string;
@@ -699,11 +653,7 @@ async function main(): Promise<void> {
   const namespace = `bench_${suffix}`;
   const topology = topologyFor(namespace);
   const cleanups = new Cleanups();
-  process.once('SIGINT', () => {
-    interrupted = true;
-    console.error('\ninterrupted: cleaning up…');
-    void cleanups.runAll().finally(() => process.exit(130));
-  });
+  cleanups.runOnInterrupt(() => (interrupted = true));
 
   const runStarted = performance.now();
   try {

@@ -68,11 +68,15 @@ export class HandleOnce {
   }
 
   /**
-   * The first transaction: under an advisory lock on the key (so a redelivery racing a slow first
-   * attempt waits for it instead of running alongside), the inbox check, then `work` and the inbox
-   * row. The row is written after `work`, so a transaction whose work only reads takes a
-   * transaction id at the very end: every outbox relay on this PostgreSQL server waits for running
-   * writers, so they must stay short.
+   * The first transaction: the inbox row is claimed first, then `work` runs. The claim is one
+   * INSERT … ON CONFLICT DO NOTHING: a redelivery racing a slow first attempt waits on the row's
+   * key until that one commits (then finds the row) or rolls back (then claims it itself), so they
+   * never run alongside. One statement where a lock, a look-up and a late insert took three: the
+   * round trips, not the SQL, are what an event costs (bench:shop). Only an event seen before costs
+   * a second statement, to read how far it got.
+   *
+   * The claim gives the transaction its id at once; `work` must stay short, as every handler's
+   * does (a few writes): a relay in this database waits for running writers.
    */
   private recordOnce<T>(
     work: (transaction: EntityManager) => Promise<T>,
@@ -80,20 +84,18 @@ export class HandleOnce {
   ): Promise<{ state: 'claimed'; result: T } | { state: 'effectPending' } | { state: 'done' }> {
     const { handler, eventId } = this.key;
     return this.dataSource.transaction(async (transaction) => {
-      await transaction.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${handler}:${eventId}`]);
-      const [seen]: Array<{ effect_pending: boolean }> = await transaction.query(
-        `SELECT effect_pending FROM inbox_messages WHERE handler = $1 AND event_id = $2`,
-        [handler, eventId],
-      );
-      if (seen) return seen.effect_pending ? { state: 'effectPending' } : { state: 'done' };
-      const result = await work(transaction);
       const claimed: unknown[] = await transaction.query(
         `INSERT INTO inbox_messages (handler, event_id, effect_pending) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id`,
         [handler, eventId, effectPending],
       );
-      // Cannot happen while everyone takes the lock; roll back rather than apply twice.
-      if (claimed.length !== 1) throw new Error(`inbox row for ${handler}/${eventId} appeared concurrently`);
-      return { state: 'claimed', result };
+      if (claimed.length === 0) {
+        const [seen]: Array<{ effect_pending: boolean }> = await transaction.query(
+          `SELECT effect_pending FROM inbox_messages WHERE handler = $1 AND event_id = $2`,
+          [handler, eventId],
+        );
+        return seen?.effect_pending ? { state: 'effectPending' } : { state: 'done' };
+      }
+      return { state: 'claimed', result: await work(transaction) };
     });
   }
 
@@ -101,16 +103,18 @@ export class HandleOnce {
   private recordEffectDone(afterEffect: OutsideEffect['afterEffect']): Promise<boolean> {
     const { handler, eventId } = this.key;
     return this.dataSource.transaction(async (transaction) => {
-      // FOR UPDATE: a racing delivery waits here, then finds the effect already recorded.
-      const [row]: Array<{ effect_pending: boolean }> = await transaction.query(
-        `SELECT effect_pending FROM inbox_messages WHERE handler = $1 AND event_id = $2 FOR UPDATE`,
+      // One statement marks it done and says whether this delivery did: a racing delivery's UPDATE
+      // waits on the row lock, then finds effect_pending false and updates nothing.
+      // (As a CTE: TypeORM returns an UPDATE's rows with its row count, a SELECT's rows alone.)
+      const [{ marked }]: Array<{ marked: number }> = await transaction.query(
+        `WITH done AS (
+           UPDATE inbox_messages SET effect_pending = false, processed_at = now()
+            WHERE handler = $1 AND event_id = $2 AND effect_pending
+           RETURNING event_id)
+         SELECT count(*)::int AS marked FROM done`,
         [handler, eventId],
       );
-      if (!row?.effect_pending) return false;
-      await transaction.query(`UPDATE inbox_messages SET effect_pending = false, processed_at = now() WHERE handler = $1 AND event_id = $2`, [
-        handler,
-        eventId,
-      ]);
+      if (marked === 0) return false;
       await afterEffect?.(transaction);
       return true;
     });

@@ -12,7 +12,12 @@ export class CustomerRepository {
     await transaction.createQueryBuilder().insert().into(CustomerRecord).values({ ...customer }).orIgnore().execute();
   }
 
-  isKnown(userId: string): Promise<boolean> {
-    return this.dataSource.getRepository(CustomerRecord).existsBy({ userId });
+  async isKnown(userId: string): Promise<boolean> {
+    // Plain SQL: asked on every POST /orders, where TypeORM's query builder cost more than the query.
+    const [{ known }]: Array<{ known: boolean }> = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM customers WHERE user_id = $1) AS known`,
+      [userId],
+    );
+    return known;
   }
 }

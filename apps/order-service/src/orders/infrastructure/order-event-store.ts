@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { type OrderEvent, OrderChangedConcurrentlyError } from '../domain/order.js';
-import { type OrderEventMetadata, OrderEventRecord } from './order-event.record.js';
+import type { OrderEventMetadata } from './order-event.record.js';
 
 const UNIQUE_VIOLATION = '23505';
 /** The (stream_id, version) key: violated exactly when another writer took the version we wanted. */
@@ -44,7 +44,11 @@ export class OrderEventStore {
 
   /** The order's events, oldest first; empty when the order does not exist. Read `within` a transaction if given. */
   async readStream(orderId: string, within: EntityManager = this.dataSource.manager): Promise<OrderEvent[]> {
-    const rows = await within.getRepository(OrderEventRecord).find({ where: { streamId: orderId }, order: { version: 'ASC' } });
+    // Plain SQL: TypeORM's query builder cost more CPU than the query (bench:shop profile).
+    const rows: Array<{ type: string; data: unknown }> = await within.query(
+      `SELECT type, data FROM order_events WHERE stream_id = $1 ORDER BY version`,
+      [orderId],
+    );
     return rows.map(toOrderEvent);
   }
 
@@ -86,15 +90,14 @@ export class OrderEventStore {
     metadata: OrderEventMetadata,
   ): Promise<void> {
     if (events.length === 0) return;
-    const rows = events.map((event, index) => ({
-      streamId: orderId,
-      version: expectedVersion + index + 1,
-      type: event.type,
-      data: event.data,
-      metadata,
-    }));
+    const values: unknown[] = [];
+    const tuples = events.map((event, index) => {
+      values.push(orderId, expectedVersion + index + 1, event.type, JSON.stringify(event.data), JSON.stringify(metadata));
+      const p = index * 5;
+      return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5})`;
+    });
     try {
-      await transaction.insert(OrderEventRecord, rows);
+      await transaction.query(`INSERT INTO order_events (stream_id, version, type, data, metadata) VALUES ${tuples.join(', ')}`, values);
     } catch (error) {
       const driverError = (error as { driverError?: { code?: string; constraint?: string } }).driverError;
       if (driverError?.code === UNIQUE_VIOLATION && driverError.constraint === STREAM_VERSION_KEY) {
