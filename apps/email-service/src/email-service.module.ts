@@ -1,6 +1,6 @@
 import { type DynamicModule, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { MessagingRuntime } from '@eventshop/messaging';
-import { type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
+import { CreateForgottenUsers1764800000200, type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
 import { type EmailServiceConfig, manifest } from './config.js';
 import { MAILER } from './mail/domain/mailer.port.js';
 import { SmtpMailer } from './mail/infrastructure/smtp-mailer.js';
@@ -20,6 +20,8 @@ import { SendOrderConfirmationHandler } from './send-order-confirmation/send-ord
 import { SendOrderConfirmationEventController } from './send-order-confirmation/send-order-confirmation.event.controller.js';
 import { SendCancellationNoticeHandler } from './send-cancellation-notice/send-cancellation-notice.handler.js';
 import { SendCancellationNoticeEventController } from './send-cancellation-notice/send-cancellation-notice.event.controller.js';
+import { ForgetRecipientHandler } from './forget-recipient/forget-recipient.handler.js';
+import { ForgetRecipientEventController } from './forget-recipient/forget-recipient.event.controller.js';
 
 /** The composition root of email-service. */
 @Module({})
@@ -35,7 +37,7 @@ export class EmailServiceModule implements OnApplicationShutdown {
           config,
           logger,
           entities: [SentEmailRecord, RecipientRecord],
-          migrations: [CreateSentEmails1732300000200, CreateRecipients1732300000300, TrackSendingState1732300000400],
+          migrations: [CreateSentEmails1732300000200, CreateRecipients1732300000300, TrackSendingState1732300000400, CreateForgottenUsers1764800000200],
         }),
       ],
       controllers: [
@@ -43,6 +45,7 @@ export class EmailServiceModule implements OnApplicationShutdown {
         SendWelcomeEmailEventController,
         SendOrderConfirmationEventController,
         SendCancellationNoticeEventController,
+        ForgetRecipientEventController,
       ],
       providers: [
         RecipientRepository,
@@ -51,6 +54,7 @@ export class EmailServiceModule implements OnApplicationShutdown {
         SendWelcomeEmailHandler,
         SendOrderConfirmationHandler,
         SendCancellationNoticeHandler,
+        ForgetRecipientHandler,
         {
           provide: UnsubscribeLinks,
           useValue: new UnsubscribeLinks(config.NEWSLETTER_PUBLIC_URL, new LinkSigner(config.NEWSLETTER_LINK_SECRET)),

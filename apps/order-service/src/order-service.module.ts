@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { type JsonLogger, ServicePlatformModule } from '@eventshop/platform';
+import { CreateForgottenUsers1764800000200, type JsonLogger, ServicePlatformModule } from '@eventshop/platform';
 import { manifest, type OrderServiceConfig } from './config.js';
 import { CustomerRecord } from './customers/infrastructure/customer.record.js';
 import { CustomerRepository } from './customers/infrastructure/customer.repository.js';
@@ -11,6 +11,8 @@ import { OrderCommands } from './orders/infrastructure/order-commands.js';
 import { CreateOrderEvents1732300000400 } from './orders/infrastructure/migrations/1732300000400-create-order-events.js';
 import { RecordCustomerHandler } from './record-customer/record-customer.handler.js';
 import { RecordCustomerEventController } from './record-customer/record-customer.event.controller.js';
+import { AnonymiseCustomerHandler } from './anonymise-customer/anonymise-customer.handler.js';
+import { AnonymiseCustomerEventController } from './anonymise-customer/anonymise-customer.event.controller.js';
 import { PlaceOrderHandler } from './place-order/place-order.handler.js';
 import { PlaceOrderHttpController } from './place-order/place-order.http.controller.js';
 import { CancelOrderHandler } from './cancel-order/cancel-order.handler.js';
@@ -30,7 +32,7 @@ export class OrderServiceModule {
           config,
           logger,
           entities: [OrderEventRecord, CustomerRecord],
-          migrations: [CreateOrderEvents1732300000400, CreateCustomers1732300000410],
+          migrations: [CreateOrderEvents1732300000400, CreateCustomers1732300000410, CreateForgottenUsers1764800000200],
         }),
       ],
       controllers: [
@@ -39,6 +41,7 @@ export class OrderServiceModule {
         GetOrderHttpController,
         CancelOrderHttpController,
         RecordCustomerEventController,
+        AnonymiseCustomerEventController,
       ],
       providers: [
         OrderEventStore,
@@ -48,6 +51,7 @@ export class OrderServiceModule {
         PlaceOrderHandler,
         CancelOrderHandler,
         RecordCustomerHandler,
+        AnonymiseCustomerHandler,
       ],
     };
   }

@@ -7,6 +7,7 @@ import { JetStreamEventHistory } from './read-model/infrastructure/jetstream-eve
 import { ProjectionWriter } from './read-model/infrastructure/projection-writer.js';
 import { ReadModelRepository } from './read-model/infrastructure/read-model.repository.js';
 import { CreateReadModel1732300000500 } from './read-model/infrastructure/migrations/1732300000500-create-read-model.js';
+import { CreateForgottenUsers1764800000300 } from './read-model/infrastructure/migrations/1764800000300-create-forgotten-users.js';
 import { ProjectEventsHandler } from './project-events/project-events.handler.js';
 import { ProjectEventsEventController } from './project-events/project-events.event.controller.js';
 import { GetUserOverviewHttpController } from './get-user-overview/get-user-overview.http.controller.js';
@@ -29,7 +30,7 @@ export class ReadModelServiceModule {
           logger,
           // The projections are written with plain SQL (guarded upserts into a swappable schema).
           entities: [],
-          migrations: [CreateReadModel1732300000500],
+          migrations: [CreateReadModel1732300000500, CreateForgottenUsers1764800000300],
         }),
       ],
       controllers: [

@@ -40,7 +40,8 @@ export { JetStreamSubscriber } from './jetstream/jetstream-subscriber.js';
 export type { JetStreamSubscriberOptions } from './jetstream/jetstream-subscriber.js';
 
 // Outbox (publishing with the state change) and inbox (handling each event once), and their tables.
-export { EventBus } from './outbox/event-bus.js';
+export { EventBus, eventHeaders } from './outbox/event-bus.js';
+export { deadLetterSubject } from './middleware/dead-letter.middleware.js';
 export { listenConnectionFrom, OutboxRelay } from './outbox/outbox-relay.js';
 export type { ListenConnection, OutboxRelayOptions } from './outbox/outbox-relay.js';
 export { HandleOnce, Inbox } from './inbox/inbox.js';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { UserSignedUpV1 } from '@eventshop/contracts';
 import type { HandleOnce } from '@eventshop/messaging';
+import { isForgotten } from '@eventshop/platform';
 import { SubscriptionCommands } from '../subscriptions/infrastructure/subscription-commands.js';
 
 /** The handler's stable name: with the service name it forms the consumer group `newsletter-service__subscribe-opted-in-users`. */
@@ -18,10 +19,12 @@ export class SubscribeOptedInUsersHandler {
 
   async execute(event: UserSignedUpV1, once: HandleOnce): Promise<{ applied: boolean }> {
     const { userId, newsletterOptIn, occurredAt } = event.data;
-    const outcome = await once.run((transaction) =>
+    const outcome = await once.run(async (transaction) => {
+      // A sign-up that reaches this group after the account's deletion subscribes nobody.
+      if (await isForgotten(transaction, userId)) return null;
       // The sign-up time is when the user gave their consent: the subscription starts then.
-      this.subscriptions.runWithin(transaction, userId, { type: 'RecordSignUp', userId, optedIn: newsletterOptIn, at: new Date(occurredAt) }),
-    );
+      return this.subscriptions.runWithin(transaction, userId, { type: 'RecordSignUp', userId, optedIn: newsletterOptIn, at: new Date(occurredAt) });
+    });
     return { applied: outcome.processed };
   }
 }

@@ -52,6 +52,12 @@ export interface BusIdentity {
    * every event of the catalogue in one ordered stream (a projection).
    */
   readonly consumes?: Readonly<Record<string, string>>;
+  /**
+   * Handler names that park dead letters without consuming anything (a process manager's timer
+   * reporting what is stuck: user-service's `account-deletion`): it may publish to
+   * `dlq.<service>__<name>` only, so the report shows in the dead-letter tooling under its own group.
+   */
+  readonly reportsDeadLetters?: readonly string[];
   /** Request-reply subjects it answers, before the namespace (`readmodel.>`). */
   readonly answers?: readonly string[];
   /** Reads the events stream from any position through ordered consumers (rebuilding a projection). */
@@ -118,6 +124,9 @@ export function permissionsFor(identity: BusIdentity, topology: Topology): NatsP
       `$JS.ACK.${stream}.${group}.>`,
       deadLetterSubject(topology.deadLetterSubjectRoot, group),
     );
+  }
+  for (const handler of identity.reportsDeadLetters ?? []) {
+    publish.push(deadLetterSubject(topology.deadLetterSubjectRoot, consumerGroupName(identity.service, handler)));
   }
   if (identity.readsHistory) {
     // Ordered consumers have generated names (one token): see the note at the top.

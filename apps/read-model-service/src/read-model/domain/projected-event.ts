@@ -1,4 +1,10 @@
 import {
+  AccountDeletedV1,
+  AccountDeletionRequestedV1,
+  CustomerAnonymisedV1,
+  NewsletterSubscriberForgottenV1,
+  RecipientForgottenV1,
+  UserViewsDroppedV1,
   type EventContract,
   type EventEnvelope,
   type EventOf,
@@ -21,6 +27,13 @@ export const PROJECTED_CONTRACTS = [
   NewsletterUnsubscribedV1,
   OrderPlacedV1,
   OrderCancelledV1,
+  // The account deletion: the request drops the user's views; the rest is about a forgotten user and changes nothing.
+  AccountDeletionRequestedV1,
+  NewsletterSubscriberForgottenV1,
+  RecipientForgottenV1,
+  CustomerAnonymisedV1,
+  UserViewsDroppedV1,
+  AccountDeletedV1,
 ] as const;
 
 type ProjectedContract = (typeof PROJECTED_CONTRACTS)[number];

@@ -35,6 +35,12 @@ export class ProjectionWriter {
     // One writer per user at a time: replicas of the live consumer share the stream, and the order
     // totals below are recomputed from rows another transaction might be changing.
     await transaction.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`read-model:user:${userId}`]);
+    if (event.type === 'AccountDeletionRequested') {
+      await dropUserViews(transaction, schema, userId, event.data.requestedAt);
+      return;
+    }
+    // Nothing about a forgotten user is projected again: not a late order, not the deletion's own answers.
+    if (await isForgottenIn(transaction, schema, userId)) return;
     await appendToTimeline(transaction, schema, timelineEntryOf(projected));
     if (isOrderEvent(event)) {
       const order = applyToOrder(await loadOrder(transaction, schema, event.data.orderId), event);
@@ -46,6 +52,22 @@ export class ProjectionWriter {
       if (next !== current) await saveUser(transaction, schema, next);
     }
   }
+}
+
+/** Drops every view of the user and remembers them as forgotten (idempotent). */
+async function dropUserViews(sql: SqlRunner, schema: ProjectionSchema, userId: string, requestedAt: string): Promise<void> {
+  await sql.query(`INSERT INTO ${schema}.forgotten_users (user_id, forgotten_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`, [
+    userId,
+    requestedAt,
+  ]);
+  await sql.query(`DELETE FROM ${schema}.timeline_entries WHERE user_id = $1`, [userId]);
+  await sql.query(`DELETE FROM ${schema}.orders WHERE user_id = $1`, [userId]);
+  await sql.query(`DELETE FROM ${schema}.users WHERE user_id = $1`, [userId]);
+}
+
+async function isForgottenIn(sql: SqlRunner, schema: ProjectionSchema, userId: string): Promise<boolean> {
+  const rows = (await sql.query(`SELECT 1 FROM ${schema}.forgotten_users WHERE user_id = $1`, [userId])) as unknown[];
+  return rows.length > 0;
 }
 
 async function appendToTimeline(sql: SqlRunner, schema: ProjectionSchema, entry: TimelineEntry): Promise<void> {
