@@ -1,5 +1,5 @@
 import { type DynamicModule, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { MessagingRuntime } from '@eventshop/messaging';
+import { MessagingRuntime, PersonalDataClient } from '@eventshop/messaging';
 import { CreateForgottenUsers1764800000200, type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
 import { type EmailServiceConfig, manifest } from './config.js';
 import { MAILER } from './mail/domain/mailer.port.js';
@@ -12,7 +12,7 @@ import { SentEmails } from './mail/infrastructure/sent-emails.js';
 import { CreateSentEmails1732300000200 } from './mail/infrastructure/migrations/1732300000200-create-sent-emails.js';
 import { CreateRecipients1732300000300 } from './mail/infrastructure/migrations/1732300000300-create-recipients.js';
 import { TrackSendingState1732300000400 } from './mail/infrastructure/migrations/1732300000400-track-sending-state.js';
-import { RecordRecipientHandler } from './record-recipient/record-recipient.handler.js';
+import { PERSONAL_DATA, RecordRecipientHandler } from './record-recipient/record-recipient.handler.js';
 import { RecordRecipientEventController } from './record-recipient/record-recipient.event.controller.js';
 import { SendWelcomeEmailHandler, UnsubscribeLinks } from './send-welcome-email/send-welcome-email.handler.js';
 import { SendWelcomeEmailEventController } from './send-welcome-email/send-welcome-email.event.controller.js';
@@ -55,6 +55,11 @@ export class EmailServiceModule implements OnApplicationShutdown {
         SendOrderConfirmationHandler,
         SendCancellationNoticeHandler,
         ForgetRecipientHandler,
+        {
+          provide: PERSONAL_DATA,
+          inject: [MessagingRuntime],
+          useFactory: (runtime: MessagingRuntime) => new PersonalDataClient(() => runtime.connection, config.NATS_NAMESPACE),
+        },
         {
           provide: UnsubscribeLinks,
           useValue: new UnsubscribeLinks(config.NEWSLETTER_PUBLIC_URL, new LinkSigner(config.NEWSLETTER_LINK_SECRET)),

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { MessagingRuntime } from '@eventshop/messaging';
+import { MessagingRuntime, PersonalDataClient } from '@eventshop/messaging';
+import { PERSONAL_DATA } from './read-model/domain/personal-data.port.js';
 import { AdminCredentials, type JsonLogger, ServicePlatformModule } from '@eventshop/platform';
 import { manifest, type ReadModelServiceConfig } from './config.js';
 import { EVENT_HISTORY } from './read-model/domain/event-history.port.js';
@@ -46,6 +47,11 @@ export class ReadModelServiceModule {
         ProjectEventsHandler,
         ReadModelRepository,
         RebuildReadModelHandler,
+        {
+          provide: PERSONAL_DATA,
+          inject: [MessagingRuntime],
+          useFactory: (runtime: MessagingRuntime) => new PersonalDataClient(() => runtime.connection, config.NATS_NAMESPACE),
+        },
         { provide: EVENT_HISTORY, inject: [MessagingRuntime], useFactory: (runtime: MessagingRuntime) => new JetStreamEventHistory(runtime) },
         { provide: AdminCredentials, useValue: new AdminCredentials(config.ADMIN_TOKEN) },
       ],

@@ -29,6 +29,7 @@ import {
   type DeletionTimerSettings,
 } from './track-account-deletion/account-deletion.timer.js';
 import type { DeletionTimings } from './account-deletion/domain/account-deletion.js';
+import { AnswerPersonalDataResponder, PERSONAL_DATA_RESPONDER_LOGGER } from './answer-personal-data/answer-personal-data.responder.js';
 
 const AUTH_RATE_LIMITS = Symbol('AUTH_RATE_LIMITS');
 
@@ -104,6 +105,8 @@ export class UserServiceModule implements NestModule {
           useValue: { checkIntervalMs: config.ACCOUNT_DELETION_CHECK_INTERVAL_MS, serviceName: manifest.name } satisfies DeletionTimerSettings,
         },
         { provide: DELETION_TIMER_LOGGER, useValue: logger },
+        AnswerPersonalDataResponder,
+        { provide: PERSONAL_DATA_RESPONDER_LOGGER, useValue: logger },
         LoginHandler,
         { provide: PASSWORD_HASHER, useValue: new BcryptPasswordHasher(config.BCRYPT_COST) },
         {

@@ -88,3 +88,7 @@ export {
   OriginalMessageGoneError,
 } from './dead-letter/dead-letter-admin.js';
 export type { DeadLetter, DeadLetterFilter, ReplayResult } from './dead-letter/dead-letter-admin.js';
+
+// Personal data, fetched from user-service on demand (events carry none)
+export { DEFAULT_PERSONAL_DATA_TIMEOUT_MS, PersonalDataClient, PersonalDataUnavailableError } from './personal-data/personal-data-client.js';
+export type { PersonalDataSource } from './personal-data/personal-data-client.js';

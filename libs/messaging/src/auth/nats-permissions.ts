@@ -11,6 +11,8 @@ import { namespacedSubject, type Topology } from '../jetstream/topology.js';
  *   its subject here without anyone writing a rule;
  * - consume: the JetStream API for its own durable consumers only (create/update with its own filter
  *   subject, info, pull), acks of its own consumers, dead letters of its own consumers;
+ * - requests: the request-reply subjects it `asks` (email-service and read-model-service ask
+ *   user-service for personal data, `user.personal-data.get`), and only those;
  * - replies: its own inbox prefix (`_INBOX.<service>`; the connection sets it), so no service reads
  *   another one's replies; answers to requests it received (`allow_responses`);
  * - streams: nothing. Creating, updating, deleting or purging a stream is the admin's job
@@ -58,6 +60,8 @@ export interface BusIdentity {
    * `dlq.<service>__<name>` only, so the report shows in the dead-letter tooling under its own group.
    */
   readonly reportsDeadLetters?: readonly string[];
+  /** Request-reply subjects it sends requests to, before the namespace (`user.personal-data.get`). */
+  readonly asks?: readonly string[];
   /** Request-reply subjects it answers, before the namespace (`readmodel.>`). */
   readonly answers?: readonly string[];
   /** Reads the events stream from any position through ordered consumers (rebuilding a projection). */
@@ -154,6 +158,8 @@ export function permissionsFor(identity: BusIdentity, topology: Topology): NatsP
     publish.push(`${topology.eventsSubjectRoot}.>`, `${api}.STREAM.MSG.DELETE.${deadLetters}`, `${api}.STREAM.PURGE.${deadLetters}`);
   }
   const namespace = topology.eventsSubjectRoot.slice(0, -EVENT_SUBJECT_ROOT.length);
+  // Its replies come back on its own inbox prefix (subscribed below), so asking needs only the publish.
+  publish.push(...(identity.asks ?? []).map((subject) => `${namespace}${subject}`));
   const subscribe = [`${inboxPrefixFor(identity.service)}.>`, ...(identity.answers ?? []).map((subject) => `${namespace}${subject}`)];
   return { publish: [...new Set(publish)], subscribe, allowResponses: (identity.answers ?? []).length > 0 };
 }

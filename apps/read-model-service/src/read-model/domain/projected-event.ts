@@ -12,7 +12,9 @@ import {
   NewsletterUnsubscribedV1,
   OrderCancelledV1,
   OrderPlacedV1,
+  type PersonalData,
   UserSignedUpV1,
+  UserSignedUpV2,
   WelcomeEmailSentV1,
 } from '@eventshop/contracts';
 
@@ -22,6 +24,7 @@ import {
  */
 export const PROJECTED_CONTRACTS = [
   UserSignedUpV1,
+  UserSignedUpV2,
   WelcomeEmailSentV1,
   NewsletterSubscribedV1,
   NewsletterUnsubscribedV1,
@@ -51,6 +54,12 @@ export type ProjectableEvent = Tagged<ProjectedContract>;
 export interface ProjectedEvent {
   readonly event: ProjectableEvent;
   readonly streamSequence: number;
+  /**
+   * For a UserSignedUp only: the user's email and name as user-service answered when it was
+   * projected (events carry none; a v1 event's clear fields are never used), or null when the
+   * account is already gone. ProjectionWriter fills it in.
+   */
+  readonly personalData?: PersonalData | null;
 }
 
 /** Narrows an envelope that already satisfied one of `PROJECTED_CONTRACTS` (the transport checked it). */

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { AccountDeletionRequestedV1 } from '@eventshop/contracts';
 import { EventBus, Inbox, topologyFor } from '@eventshop/messaging';
 import { createReadModelDatabase } from '../../testing/service.fixture.js';
-import { at, envelope, seededRandom, shuffledWithDuplicates, userHistory } from '../../testing/history.fixture.js';
+import { at, envelope, fixturePersonalData, seededRandom, shuffledWithDuplicates, userHistory } from '../../testing/history.fixture.js';
 import { PROJECT_READ_MODEL, ProjectEventsHandler } from '../../project-events/project-events.handler.js';
 import type { ProjectedEvent } from '../domain/projected-event.js';
 import { ProjectionWriter } from './projection-writer.js';
@@ -21,7 +21,7 @@ describe('projecting into PostgreSQL: duplicated and reordered deliveries (no bu
   beforeAll(async () => {
     db = await createReadModelDatabase();
     dataSource = db.dataSource;
-    writer = new ProjectionWriter();
+    writer = new ProjectionWriter(fixturePersonalData);
     handler = new ProjectEventsHandler(writer, new EventBus('read-model-service', topologyFor('')));
     inbox = new Inbox(dataSource);
     readModel = new ReadModelRepository(dataSource);

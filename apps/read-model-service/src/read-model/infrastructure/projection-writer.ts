@@ -1,3 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { PersonalDataSource } from '@eventshop/messaging';
+import { PERSONAL_DATA } from '../domain/personal-data.port.js';
 import {
   applyToOrder,
   applyToUser,
@@ -28,10 +31,16 @@ import {
  * idempotent and order-insensitive on its own (see domain/user-read-model.ts), so a duplicate that
  * slips past the inbox, or an overlap between a rebuild and the live consumer, does no harm.
  */
+@Injectable()
 export class ProjectionWriter {
-  async apply(transaction: SqlRunner, schema: ProjectionSchema, projected: ProjectedEvent): Promise<void> {
-    const { event } = projected;
+  constructor(@Inject(PERSONAL_DATA) private readonly personalData: PersonalDataSource) {}
+
+  async apply(transaction: SqlRunner, schema: ProjectionSchema, delivered: ProjectedEvent): Promise<void> {
+    const { event } = delivered;
     const userId = userIdOf(event);
+    // The one event that needs personal data: asked of user-service before the user's lock is taken.
+    // user-service away is a transient failure (the event is retried); an account gone, a null.
+    const projected = event.type === 'UserSignedUp' ? { ...delivered, personalData: await this.personalData.find(userId) } : delivered;
     // One writer per user at a time: replicas of the live consumer share the stream, and the order
     // totals below are recomputed from rows another transaction might be changing.
     await transaction.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`read-model:user:${userId}`]);
