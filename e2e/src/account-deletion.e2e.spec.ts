@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import request from 'supertest';
-import { caughtMails, deadLetters, eventually, mailsTo, startShop, storedEvents, uniqueEmail, type Shop } from './support/shop.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { topologyFor } from '@eventshop/messaging';
+import { caughtMails, connectNats, deadLetters, eventually, mailsTo, startShop, storedEvents, uniqueEmail, type Shop } from './support/shop.js';
 
 const SERVICES = ['user-service', 'email-service', 'newsletter-service', 'order-service', 'read-model-service'];
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef0123456789';
@@ -45,6 +47,21 @@ describe('deleting an account', () => {
       return (await client.query(sql, parameters)).rows as T[];
     } finally {
       await client.end();
+    }
+  }
+
+  /** True once no consumer group (durable consumer) of the shop has anything pending or unacked. */
+  async function consumersIdle(): Promise<boolean> {
+    const connection = await connectNats(shop);
+    try {
+      const jsm = await jetstreamManager(connection);
+      for await (const info of jsm.consumers.list(topologyFor(shop.namespace).eventsStream)) {
+        // Durable groups only: a rebuild's ordered consumer may linger until it expires.
+        if (info.config.durable_name && (info.num_pending > 0 || info.num_ack_pending > 0)) return false;
+      }
+      return true;
+    } finally {
+      await connection.close();
     }
   }
 
@@ -108,6 +125,27 @@ describe('deleting an account', () => {
   }
   const nothingLeft = { users: [], recipients: [], mailRecords: [], subscriptions: [], customers: [], readModel: [] };
 
+  /**
+   * Every message of the real events stream — all subjects, payload and headers as stored — in which
+   * the user's email or name appears in clear (any case).
+   */
+  async function streamMessagesNaming(email: string, name: string) {
+    const needles = [email, name].map((needle) => needle.toLowerCase());
+    const messages = await storedEvents(shop.namespace, { nats: shop });
+    expect(messages.length).toBeGreaterThan(0);
+    return messages
+      .filter(({ subject, headers, text }) => {
+        const raw = `${subject}\n${JSON.stringify(headers)}\n${text}`.toLowerCase();
+        return needles.some((needle) => raw.includes(needle));
+      })
+      .map(({ sequence, subject }) => `${sequence} ${subject}`);
+  }
+
+  async function deletionProgress(auth: string) {
+    const response = await http('user-service').get('/users/me/deletion').set('Authorization', auth);
+    return response.status === 200 ? (response.body as { status: string; attempts: number; participants: Record<string, { answeredAt: string | null }> }) : undefined;
+  }
+
   it('happy path: every participant answers, the account is erased, orders stay, one last mail', async () => {
     const ann = await customer('happy');
     const progress = await requestDeletion(ann.auth);
@@ -142,6 +180,63 @@ describe('deleting an account', () => {
     expect(closing).toHaveLength(1);
     await http('user-service').delete('/users/me').set('Authorization', ann.auth).send({ password: PASSWORD }).expect(404);
     expect(await deadLetters(shop.namespace, shop)).toEqual([]);
+
+    // The stream, kept forever, never held her email or name: every message, every subject, raw.
+    expect(await streamMessagesNaming(ann.email, ann.name)).toEqual([]);
+
+    // A rebuild of the read model from the whole stream brings nothing of her back.
+    await http('read-model-service').post('/admin/rebuild').set('X-Admin-Token', ADMIN_TOKEN).expect(200);
+    expect((await leftovers(ann.userId, ann.email, ann.name)).readModel).toEqual([]);
+    await http('read-model-service').get(`/users/${ann.userId}`).set('Authorization', ann.auth).expect(404);
+  }, 120_000);
+
+  it('a deletion racing orders: every answer a 2xx or a 4xx, the deletion completes, nothing of her is left', async () => {
+    const cleo = await customer('race');
+    const order = () => http('order-service').post('/orders').set('Authorization', cleo.auth).send({ items: [{ sku: 'TEE', quantity: 1, unitPriceCents: 999 }] });
+    const answers = await Promise.all([order(), http('user-service').delete('/users/me').set('Authorization', cleo.auth).send({ password: PASSWORD }), order(), order()]);
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses[1]).toBe(202);
+    for (const status of [statuses[0], statuses[2], statuses[3]]) expect([201, 403]).toContain(status);
+    await completed(cleo.auth);
+    // Orders that won the race stay (anonymised); an order event projected after the drop brings no view back.
+    await eventually(async () => ((await consumersIdle()) ? true : undefined), 30_000, 'every consumer group to be idle');
+    expect(await leftovers(cleo.userId, cleo.email, cleo.name)).toEqual(nothingLeft);
+    await http('order-service').post('/orders').set('Authorization', cleo.auth).send({ items: [{ sku: 'TEE', quantity: 1, unitPriceCents: 1 }] }).expect(403);
+    expect(await deadLetters(shop.namespace, shop)).toEqual([]);
+    expect(await streamMessagesNaming(cleo.email, cleo.name)).toEqual([]);
+  }, 120_000);
+
+  it('two DELETEs at once answer 202 twice, then 404: never a 500', async () => {
+    const dan = await customer('twice');
+    const both = await Promise.all([0, 1].map(() => http('user-service').delete('/users/me').set('Authorization', dan.auth).send({ password: PASSWORD })));
+    expect(both.map((answer) => answer.status)).toEqual([202, 202]);
+    await completed(dan.auth);
+    const again = await http('user-service').delete('/users/me').set('Authorization', dan.auth).send({ password: PASSWORD });
+    expect(again.status).toBe(404);
+  }, 60_000);
+
+  it('user-service killed (SIGKILL) mid-deletion: the process manager resumes from its table and completes', async () => {
+    const eva = await customer('restart');
+    await shop.system.kill('newsletter-service', 'SIGKILL');
+    try {
+      await requestDeletion(eva.auth);
+      const before = await eventually(async () => {
+        const progress = await deletionProgress(eva.auth);
+        return progress && progress.attempts >= 2 ? progress : undefined;
+      }, 30_000, 'a retry before the kill');
+      await shop.system.kill('user-service', 'SIGKILL');
+      await shop.system.start('user-service');
+      // Its timer is rebuilt from the rows: it keeps asking the silent participant.
+      await eventually(async () => {
+        const progress = await deletionProgress(eva.auth);
+        return progress && progress.attempts > before.attempts ? progress : undefined;
+      }, 30_000, 'a retry after the restart');
+    } finally {
+      await shop.system.start('newsletter-service');
+    }
+    await completed(eva.auth);
+    expect(await leftovers(eva.userId, eva.email, eva.name)).toEqual(nothingLeft);
+    expect(mailsTo(await caughtMails(shop.mailApi), eva.email).filter((mail) => mail.subject === FAREWELL_SUBJECT)).toHaveLength(1);
   }, 120_000);
 
   it.each(PARTICIPANTS)('%s stopped during the deletion: asked again until it is back, then it completes', async (service, participant) => {
