@@ -21,6 +21,6 @@ export class SendCancellationNoticeHandler {
     // The account was deleted (an order that raced the deletion): nobody to write to any more.
     if (!recipient) return { sent: false };
     const mail = cancellationNoticeEmail({ eventId: event.id, ...recipient, ...event.data });
-    return this.sentEmails.sendOnce(once, { kind: 'order-cancellation', event, email: mail });
+    return this.sentEmails.sendOnce(once, { kind: 'order-cancellation', event, email: mail, unlessForgotten: event.data.userId });
   }
 }

@@ -49,7 +49,7 @@ export class SendWelcomeEmailHandler {
       name: person.name,
       unsubscribeUrl: newsletterOptIn ? this.links.forUser(userId) : undefined,
     });
-    return this.sentEmails.sendOnce(once, { kind: 'welcome', event, email: mail }, async (transaction, sentAt) => {
+    return this.sentEmails.sendOnce(once, { kind: 'welcome', event, email: mail, unlessForgotten: userId }, async (transaction, sentAt) => {
       await this.eventBus.publish(transaction, WelcomeEmailSentV1, { userId, sentAt: sentAt.toISOString() }, { aggregateId: userId });
     });
   }
