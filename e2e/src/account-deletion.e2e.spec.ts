@@ -161,6 +161,8 @@ describe('deleting an account', () => {
     await http('read-model-service').get(`/users/${ann.userId}`).set('Authorization', ann.auth).expect(404);
     const subscription = await http('newsletter-service').get('/subscriptions/me').set('Authorization', ann.auth).expect(200);
     expect(subscription.body.subscribed).toBe(false);
+    // Her token outlives the account: it subscribes to nothing again.
+    await http('newsletter-service').post('/subscriptions/me').set('Authorization', ann.auth).expect(403);
     const orders = await query<{ stream_id: string }>('order-service', `SELECT stream_id FROM order_events WHERE stream_id = $1`, [ann.orderId]);
     expect(orders.length).toBeGreaterThan(0);
     // A token still valid cannot order any more.
