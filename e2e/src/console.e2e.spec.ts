@@ -125,7 +125,7 @@ describe('the console in a real browser (every service + console, chromium headl
 
     await page.locator(`button.event[data-event-id="${signedUpEventId}"]`).focus();
     await page.keyboard.press('Enter');
-    expect(await waitForText(page, '.detail h2', 'UserSignedUp')).toContain('v1');
+    expect(await waitForText(page, '.detail h2', 'UserSignedUp')).toContain('v2');
     const handling = await waitForText(page, '.detail .handling', 'email-service__send-welcome-email');
     expect(handling).toMatch(/✓ handled\s*newsletter-service__/);
     const envelope = (await page.locator('.detail .envelope').textContent()) ?? '';

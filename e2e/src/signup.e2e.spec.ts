@@ -47,15 +47,18 @@ describe('sign up over REST → welcome email (user-service + email-service)', (
     // The event on the bus carries the request's correlation id.
     const events = await storedEvents(shop.namespace);
     const signedUp = events.find((event) => event.text.includes(response.body.id));
-    expect(signedUp?.subject).toBe(`${shop.namespace}.events.user.user-signed-up.v1`);
+    expect(signedUp?.subject).toBe(`${shop.namespace}.events.user.user-signed-up.v2`);
     expect(signedUp?.headers['Correlation-Id']).toBe('e2e-welcome-1');
     expect(JSON.parse(signedUp!.text)).toMatchObject({
       type: 'UserSignedUp',
-      version: 1,
+      version: 2,
       correlationId: 'e2e-welcome-1',
       source: 'user-service',
-      data: { userId: response.body.id, email, name: 'Ann Example', newsletterOptIn: true },
+      data: { userId: response.body.id, newsletterOptIn: true },
     });
+    // No personal data on the stream, which is kept forever: the welcome mail got it from user-service.
+    expect(signedUp!.text).not.toContain(email);
+    expect(signedUp!.text).not.toContain('Ann Example');
   });
 
   it('409 for an email already taken, whatever its case', async () => {

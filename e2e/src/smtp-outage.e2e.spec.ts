@@ -54,7 +54,7 @@ describe('SMTP outage', () => {
     await http('order-service').post(`/orders/${orders[0]}/cancel`).set('Authorization', auth).expect(200);
 
     // The outage is real: the mails wait in the consumer groups, held (not acked) rather than retried.
-    for (const group of ['send-welcome-email', 'send-order-confirmation']) {
+    for (const group of ['send-welcome-email-v2', 'send-order-confirmation']) {
       await eventually(async () => ((await consumerDrained(shop.namespace, `email-service__${group}`)) ? undefined : true), 30_000, `${group} to hold mails`);
     }
 
@@ -65,7 +65,7 @@ describe('SMTP outage', () => {
       const mails = await caughtMails(shop.mailApi);
       return [...expected].every(([email, count]) => mailsTo(mails, email).length >= count) ? true : undefined;
     }, 90_000, 'every mail after the outage');
-    for (const group of ['send-welcome-email', 'send-order-confirmation', 'send-cancellation-notice']) {
+    for (const group of ['send-welcome-email-v2', 'send-order-confirmation', 'send-cancellation-notice']) {
       await eventually(async () => ((await consumerDrained(shop.namespace, `email-service__${group}`)) ? true : undefined), 60_000, `${group} to settle`);
     }
     // The outage spent no attempt: no delivery ended in a retry or a dead letter.

@@ -6,20 +6,20 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import request from 'supertest';
 import { SMTPServer } from 'smtp-server';
 import type { DataSource } from 'typeorm';
-import { UserSignedUpV1 } from '@eventshop/contracts';
+import { type PersonalData, UserSignedUpV2 } from '@eventshop/contracts';
 import { consumerGroupName, type JetStreamPublisher, MessagingRuntime, MetricNames, type Topology } from '@eventshop/messaging';
-import { eventually, publishEvent, TcpFaultProxy } from '@eventshop/messaging/testing';
+import { answerPersonalData, eventually, publishEvent, TcpFaultProxy } from '@eventshop/messaging/testing';
 import { scrapedSample, serviceTestConfig, startServiceUnderTest, type ServiceUnderTest } from '@eventshop/platform/testing';
 import { type EmailServiceConfig, loadEmailServiceConfig, manifest } from './config.js';
 import { EmailServiceModule } from './email-service.module.js';
 import { SMTP_DEPENDENCY } from './mail/infrastructure/breaker-guarded-mailer.js';
-import { SEND_WELCOME_EMAIL } from './send-welcome-email/send-welcome-email.handler.js';
+import { SEND_WELCOME_EMAIL_V2 } from './send-welcome-email/send-welcome-email.handler.js';
 
 /** Small numbers so that an outage many times the retry budget fits in a few seconds. */
 const SMTP_TIMEOUT_MS = 500;
 const BREAKER_RESET_MS = 300;
 /** The welcome-email handler's `retry.maxAttempts` (send-welcome-email.event.controller.ts). */
-const WELCOME_MAX_ATTEMPTS = 8;
+const WELCOME_MAX_ATTEMPTS = 10;
 /** The time in which an outage used to spend every attempt of a held message: one probe per reset. */
 const RETRY_BUDGET_MS = WELCOME_MAX_ATTEMPTS * BREAKER_RESET_MS;
 const PATIENCE_MS = 20_000;
@@ -67,6 +67,8 @@ describe('email-service (in-process, real PostgreSQL + NATS JetStream, an SMTP s
   let dataSource: DataSource;
   let jsm: JetStreamManager;
   let publisher: JetStreamPublisher;
+  let stopAnswering: (() => void) | undefined;
+  const people = new Map<string, Omit<PersonalData, 'userId'>>();
 
   beforeAll(async () => {
     smtp = await startSmtpCatcher();
@@ -83,9 +85,12 @@ describe('email-service (in-process, real PostgreSQL + NATS JetStream, an SMTP s
     });
     service = await startServiceUnderTest({ serviceName: manifest.name, config, module: EmailServiceModule.register });
     ({ app, topology, dataSource, jsm, publisher } = service);
+    // user-service's part: the email and name a sign-up no longer carries.
+    stopAnswering = answerPersonalData(service.nats, config.NATS_NAMESPACE, people);
   }, 60_000);
 
   afterAll(async () => {
+    stopAnswering?.();
     await service?.stop();
     await line?.close();
     await smtp?.close();
@@ -94,8 +99,9 @@ describe('email-service (in-process, real PostgreSQL + NATS JetStream, an SMTP s
   /** Publishes a sign-up the way user-service's outbox relay does; returns the address mailed. */
   async function signUp(userId: string = randomUUID()): Promise<string> {
     const email = `${userId}@example.com`;
-    const event = UserSignedUpV1.create(
-      { userId, email, name: 'Ann', newsletterOptIn: false, occurredAt: new Date().toISOString() },
+    people.set(userId, { email, name: 'Ann' });
+    const event = UserSignedUpV2.create(
+      { userId, newsletterOptIn: false, occurredAt: new Date().toISOString() },
       { correlationId: `signup-${userId}`, source: 'user-service', aggregateId: userId },
     );
     await publishEvent(publisher, topology, event);
@@ -106,7 +112,7 @@ describe('email-service (in-process, real PostgreSQL + NATS JetStream, an SMTP s
 
   /** True once the welcome-email group has been handed every sign-up and acked it. */
   const welcomesSettled = async () => {
-    const info = await jsm.consumers.info(topology.eventsStream, consumerGroupName(manifest.name, SEND_WELCOME_EMAIL));
+    const info = await jsm.consumers.info(topology.eventsStream, consumerGroupName(manifest.name, SEND_WELCOME_EMAIL_V2));
     return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
   };
 
@@ -115,7 +121,7 @@ describe('email-service (in-process, real PostgreSQL + NATS JetStream, an SMTP s
     const text = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
     const outcomes: Record<string, number> = {};
     for (const line of text.split('\n')) {
-      if (!line.startsWith('eventshop_messages_handled_total') || !line.includes(SEND_WELCOME_EMAIL)) continue;
+      if (!line.startsWith('eventshop_messages_handled_total') || !line.includes(`__${SEND_WELCOME_EMAIL_V2}"`)) continue;
       const outcome = /outcome="(\w+)"/.exec(line)?.[1] ?? '?';
       outcomes[outcome] = (outcomes[outcome] ?? 0) + Number(line.split(' ').pop());
     }

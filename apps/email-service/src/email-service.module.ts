@@ -1,6 +1,6 @@
 import { type DynamicModule, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { MessagingRuntime } from '@eventshop/messaging';
-import { ApiDocsModule, type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
+import { MessagingRuntime, PersonalDataClient } from '@eventshop/messaging';
+import { ApiDocsModule, CreateForgottenUsers1764800000200, type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
 import { emailServiceApi } from './email-service.api.js';
 import { type EmailServiceConfig, manifest } from './config.js';
 import { MAILER } from './mail/domain/mailer.port.js';
@@ -13,7 +13,7 @@ import { SentEmails } from './mail/infrastructure/sent-emails.js';
 import { CreateSentEmails1732300000200 } from './mail/infrastructure/migrations/1732300000200-create-sent-emails.js';
 import { CreateRecipients1732300000300 } from './mail/infrastructure/migrations/1732300000300-create-recipients.js';
 import { TrackSendingState1732300000400 } from './mail/infrastructure/migrations/1732300000400-track-sending-state.js';
-import { RecordRecipientHandler } from './record-recipient/record-recipient.handler.js';
+import { PERSONAL_DATA, RecordRecipientHandler } from './record-recipient/record-recipient.handler.js';
 import { RecordRecipientEventController } from './record-recipient/record-recipient.event.controller.js';
 import { SendWelcomeEmailHandler, UnsubscribeLinks } from './send-welcome-email/send-welcome-email.handler.js';
 import { SendWelcomeEmailEventController } from './send-welcome-email/send-welcome-email.event.controller.js';
@@ -21,6 +21,8 @@ import { SendOrderConfirmationHandler } from './send-order-confirmation/send-ord
 import { SendOrderConfirmationEventController } from './send-order-confirmation/send-order-confirmation.event.controller.js';
 import { SendCancellationNoticeHandler } from './send-cancellation-notice/send-cancellation-notice.handler.js';
 import { SendCancellationNoticeEventController } from './send-cancellation-notice/send-cancellation-notice.event.controller.js';
+import { ForgetRecipientHandler } from './forget-recipient/forget-recipient.handler.js';
+import { ForgetRecipientEventController } from './forget-recipient/forget-recipient.event.controller.js';
 
 /** The composition root of email-service. */
 @Module({})
@@ -36,7 +38,7 @@ export class EmailServiceModule implements OnApplicationShutdown {
           config,
           logger,
           entities: [SentEmailRecord, RecipientRecord],
-          migrations: [CreateSentEmails1732300000200, CreateRecipients1732300000300, TrackSendingState1732300000400],
+          migrations: [CreateSentEmails1732300000200, CreateRecipients1732300000300, TrackSendingState1732300000400, CreateForgottenUsers1764800000200],
         }),
         ApiDocsModule.forRoot(emailServiceApi),
       ],
@@ -45,6 +47,7 @@ export class EmailServiceModule implements OnApplicationShutdown {
         SendWelcomeEmailEventController,
         SendOrderConfirmationEventController,
         SendCancellationNoticeEventController,
+        ForgetRecipientEventController,
       ],
       providers: [
         RecipientRepository,
@@ -53,6 +56,12 @@ export class EmailServiceModule implements OnApplicationShutdown {
         SendWelcomeEmailHandler,
         SendOrderConfirmationHandler,
         SendCancellationNoticeHandler,
+        ForgetRecipientHandler,
+        {
+          provide: PERSONAL_DATA,
+          inject: [MessagingRuntime],
+          useFactory: (runtime: MessagingRuntime) => new PersonalDataClient(() => runtime.connection, config.NATS_NAMESPACE),
+        },
         {
           provide: UnsubscribeLinks,
           useValue: new UnsubscribeLinks(config.NEWSLETTER_PUBLIC_URL, new LinkSigner(config.NEWSLETTER_LINK_SECRET)),

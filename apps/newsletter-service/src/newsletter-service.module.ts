@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ApiDocsModule, type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
+import { ApiDocsModule, CreateForgottenUsers1764800000200, type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
 import { newsletterServiceApi } from './newsletter-service.api.js';
 import { manifest, type NewsletterServiceConfig } from './config.js';
 import { SubscriptionRecord } from './subscriptions/infrastructure/subscription.record.js';
@@ -15,6 +15,8 @@ import { ResubscribeHandler } from './resubscribe/resubscribe.handler.js';
 import { ResubscribeHttpController } from './resubscribe/resubscribe.http.controller.js';
 import { UnsubscribeFromAccountHandler } from './unsubscribe-from-account/unsubscribe-from-account.handler.js';
 import { UnsubscribeFromAccountHttpController } from './unsubscribe-from-account/unsubscribe-from-account.http.controller.js';
+import { ForgetSubscriberHandler } from './forget-subscriber/forget-subscriber.handler.js';
+import { ForgetSubscriberEventController } from './forget-subscriber/forget-subscriber.event.controller.js';
 
 /** The composition root of newsletter-service. */
 @Module({})
@@ -28,7 +30,7 @@ export class NewsletterServiceModule {
           config,
           logger,
           entities: [SubscriptionRecord],
-          migrations: [CreateSubscriptions1732300000400],
+          migrations: [CreateSubscriptions1732300000400, CreateForgottenUsers1764800000200],
         }),
         ApiDocsModule.forRoot(newsletterServiceApi),
       ],
@@ -38,6 +40,7 @@ export class NewsletterServiceModule {
         GetMySubscriptionHttpController,
         ResubscribeHttpController,
         UnsubscribeFromAccountHttpController,
+        ForgetSubscriberEventController,
       ],
       providers: [
         SubscriptionRepository,
@@ -46,6 +49,7 @@ export class NewsletterServiceModule {
         UnsubscribeViaLinkHandler,
         ResubscribeHandler,
         UnsubscribeFromAccountHandler,
+        ForgetSubscriberHandler,
         // Checks the links email-service signs with the same secret.
         { provide: LinkSigner, useValue: new LinkSigner(config.NEWSLETTER_LINK_SECRET) },
       ],

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ApiDocsModule, type JsonLogger, ServicePlatformModule } from '@eventshop/platform';
+import { ApiDocsModule, CreateForgottenUsers1764800000200, type JsonLogger, ServicePlatformModule } from '@eventshop/platform';
 import { orderServiceApi } from './order-service.api.js';
 import { manifest, type OrderServiceConfig } from './config.js';
 import { CustomerRecord } from './customers/infrastructure/customer.record.js';
@@ -12,6 +12,8 @@ import { OrderCommands } from './orders/infrastructure/order-commands.js';
 import { CreateOrderEvents1732300000400 } from './orders/infrastructure/migrations/1732300000400-create-order-events.js';
 import { RecordCustomerHandler } from './record-customer/record-customer.handler.js';
 import { RecordCustomerEventController } from './record-customer/record-customer.event.controller.js';
+import { AnonymiseCustomerHandler } from './anonymise-customer/anonymise-customer.handler.js';
+import { AnonymiseCustomerEventController } from './anonymise-customer/anonymise-customer.event.controller.js';
 import { PlaceOrderHandler } from './place-order/place-order.handler.js';
 import { PlaceOrderHttpController } from './place-order/place-order.http.controller.js';
 import { CancelOrderHandler } from './cancel-order/cancel-order.handler.js';
@@ -31,7 +33,7 @@ export class OrderServiceModule {
           config,
           logger,
           entities: [OrderEventRecord, CustomerRecord],
-          migrations: [CreateOrderEvents1732300000400, CreateCustomers1732300000410],
+          migrations: [CreateOrderEvents1732300000400, CreateCustomers1732300000410, CreateForgottenUsers1764800000200],
         }),
         ApiDocsModule.forRoot(orderServiceApi),
       ],
@@ -41,6 +43,7 @@ export class OrderServiceModule {
         GetOrderHttpController,
         CancelOrderHttpController,
         RecordCustomerEventController,
+        AnonymiseCustomerEventController,
       ],
       providers: [
         OrderEventStore,
@@ -50,6 +53,7 @@ export class OrderServiceModule {
         PlaceOrderHandler,
         CancelOrderHandler,
         RecordCustomerHandler,
+        AnonymiseCustomerHandler,
       ],
     };
   }

@@ -6,7 +6,7 @@ import { OrderPlacedV1, UserSignedUpV1 } from '@eventshop/contracts';
 import { DataSource } from 'typeorm';
 import { eventually } from '@eventshop/messaging/testing';
 import { ADMIN_TOKEN_HEADER, databaseUrl, JsonLogger } from '@eventshop/platform';
-import { at, envelope, seededRandom, shuffledWithDuplicates, userHistory } from './testing/history.fixture.js';
+import { at, envelope, fixturePeople, seededRandom, shuffledWithDuplicates, userHistory } from './testing/history.fixture.js';
 import { type RunningReadModel, startReadModelService, TEST_ADMIN_TOKEN } from './testing/service.fixture.js';
 import { ReadModelClient, ReadModelQueryError } from './request-reply/read-model.client.js';
 import { querySubject } from './request-reply/read-model.rpc-api.js';
@@ -190,6 +190,7 @@ describe('read-model-service (in-process; real PostgreSQL and NATS JetStream)', 
 
     it('loses no event that the live consumer projects while the rebuild runs and swaps', async () => {
       const carol = randomUUID();
+      fixturePeople.set(carol, { email: 'carol@example.com', name: 'Carol' });
       const orders = 40;
       const signUp = envelope(
         UserSignedUpV1,

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { MessagingRuntime } from '@eventshop/messaging';
+import { MessagingRuntime, PersonalDataClient } from '@eventshop/messaging';
+import { PERSONAL_DATA } from './read-model/domain/personal-data.port.js';
 import { AdminCredentials, ApiDocsModule, type JsonLogger, ServicePlatformModule } from '@eventshop/platform';
 import { readModelServiceApi } from './read-model-service.api.js';
 import { manifest, type ReadModelServiceConfig } from './config.js';
@@ -8,6 +9,7 @@ import { JetStreamEventHistory } from './read-model/infrastructure/jetstream-eve
 import { ProjectionWriter } from './read-model/infrastructure/projection-writer.js';
 import { ReadModelRepository } from './read-model/infrastructure/read-model.repository.js';
 import { CreateReadModel1732300000500 } from './read-model/infrastructure/migrations/1732300000500-create-read-model.js';
+import { CreateForgottenUsers1764800000300 } from './read-model/infrastructure/migrations/1764800000300-create-forgotten-users.js';
 import { ProjectEventsHandler } from './project-events/project-events.handler.js';
 import { ProjectEventsEventController } from './project-events/project-events.event.controller.js';
 import { GetUserOverviewHttpController } from './get-user-overview/get-user-overview.http.controller.js';
@@ -30,7 +32,7 @@ export class ReadModelServiceModule {
           logger,
           // The projections are written with plain SQL (guarded upserts into a swappable schema).
           entities: [],
-          migrations: [CreateReadModel1732300000500],
+          migrations: [CreateReadModel1732300000500, CreateForgottenUsers1764800000300],
         }),
         ApiDocsModule.forRoot(readModelServiceApi),
       ],
@@ -47,6 +49,11 @@ export class ReadModelServiceModule {
         ProjectEventsHandler,
         ReadModelRepository,
         RebuildReadModelHandler,
+        {
+          provide: PERSONAL_DATA,
+          inject: [MessagingRuntime],
+          useFactory: (runtime: MessagingRuntime) => new PersonalDataClient(() => runtime.connection, config.NATS_NAMESPACE),
+        },
         { provide: EVENT_HISTORY, inject: [MessagingRuntime], useFactory: (runtime: MessagingRuntime) => new JetStreamEventHistory(runtime) },
         { provide: AdminCredentials, useValue: new AdminCredentials(config.ADMIN_TOKEN) },
       ],

@@ -14,6 +14,10 @@ export const userServiceConfigSchema = baseConfigSchema(manifest).extend({
   AUTH_RATE_LIMIT_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
   AUTH_RATE_LIMIT_PER_CLIENT: z.coerce.number().int().min(1).default(60),
   AUTH_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  // Account deletion: ask silent participants again every minute; a day without all answers is stuck.
+  ACCOUNT_DELETION_RETRY_AFTER_MS: z.coerce.number().int().min(100).default(60_000),
+  ACCOUNT_DELETION_DEADLINE_MS: z.coerce.number().int().min(100).default(86_400_000),
+  ACCOUNT_DELETION_CHECK_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(5_000),
 });
 
 export type UserServiceConfig = z.infer<typeof userServiceConfigSchema>;

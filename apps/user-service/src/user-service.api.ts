@@ -5,6 +5,8 @@ import { EmailAlreadyTakenError, InvalidCredentialsError, type UserView } from '
 import type { AccessToken } from './login/access-token.issuer.js';
 import { RegisterUserRequest } from './register-user/register-user.request.dto.js';
 import { LoginRequest } from './login/login.request.dto.js';
+import { RequestAccountDeletionRequest } from './request-account-deletion/request-account-deletion.request.dto.js';
+import type { AccountDeletionView } from './account-deletion/domain/deletion-view.js';
 
 /** The answer of sign-up and `GET /users/me`; `satisfies` keeps it in step with the handler's type. */
 const UserViewBody = z.object({
@@ -19,6 +21,36 @@ const AccessTokenBody = z.object({
   tokenType: z.literal('Bearer'),
   expiresIn: z.int().meta({ description: 'Seconds until it expires' }),
 }) satisfies z.ZodType<AccessToken>;
+
+const ParticipantAnswer = z.object({
+  answeredAt: z.iso.datetime().nullable().meta({ description: 'When the participant answered; null while it is silent' }),
+});
+
+/** The deletion's progress: the 202 of `DELETE /users/me` and `GET /users/me/deletion`. */
+const AccountDeletionBody = z.object({
+  userId: z.uuid(),
+  status: z.enum(['in-progress', 'stuck', 'completed']),
+  requestedAt: z.iso.datetime(),
+  attempts: z.int().meta({ description: 'How many times the silent participants were asked' }),
+  participants: z.object({ newsletter: ParticipantAnswer, email: ParticipantAnswer, order: ParticipantAnswer, 'read-model': ParticipantAnswer }),
+  stuckAt: z.iso.datetime().nullable(),
+  completedAt: z.iso.datetime().nullable(),
+}) satisfies z.ZodType<AccountDeletionView>;
+
+const deletionExample: AccountDeletionView = {
+  userId: '5f0c6a52-8c0e-4a53-9a43-3f3c1e7b9a10',
+  status: 'in-progress',
+  requestedAt: '2026-02-01T10:00:00.000Z',
+  attempts: 1,
+  participants: {
+    newsletter: { answeredAt: '2026-02-01T10:00:00.120Z' },
+    email: { answeredAt: null },
+    order: { answeredAt: '2026-02-01T10:00:00.090Z' },
+    'read-model': { answeredAt: null },
+  },
+  stuckAt: null,
+  completedAt: null,
+};
 
 const userExample: UserView = {
   id: '5f0c6a52-8c0e-4a53-9a43-3f3c1e7b9a10',
@@ -73,6 +105,31 @@ const routes: ApiRoute[] = [
     auth: 'bearer',
     success: { status: 200, description: "The caller's account", schema: UserViewBody, example: userExample },
     errors: { 404: errorResponse(404, 'The account behind the token no longer exists', 'User no longer exists') },
+  },
+  {
+    method: 'delete',
+    path: '/users/me',
+    summary: 'Delete my account (right to be forgotten)',
+    description:
+      'Re-confirmed with the password. Deactivates the account at once (login fails) and starts the account-deletion process: every service forgets the user, then the account is erased and `AccountDeleted` published. `Location` points at its progress. A repeated request while it runs answers `202` again; once the account is erased, `404`.',
+    tag: 'users',
+    auth: 'bearer',
+    body: { schema: RequestAccountDeletionRequest, example: { password: 'correct horse battery' } },
+    success: { status: 202, description: 'The deletion runs; its progress', schema: AccountDeletionBody, example: deletionExample },
+    errors: {
+      401: errorResponse(401, 'No valid token, or the wrong password', 'Wrong password'),
+      404: errorResponse(404, 'The account is already erased', 'This account no longer exists'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/users/me/deletion',
+    summary: "The progress of the caller's account deletion",
+    description: 'Per participant, when it answered; `completed` at the end (the token outlives the account, so the user can watch it finish).',
+    tag: 'users',
+    auth: 'bearer',
+    success: { status: 200, description: 'The deletion and its progress', schema: AccountDeletionBody, example: deletionExample },
+    errors: { 404: errorResponse(404, 'No deletion of this account was requested', 'No deletion of this account was requested') },
   },
 ];
 

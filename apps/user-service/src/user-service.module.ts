@@ -14,6 +14,23 @@ import { LoginHttpController } from './login/login.http.controller.js';
 import { AccessTokenIssuer } from './login/access-token.issuer.js';
 import { GetCurrentUserHttpController } from './get-current-user/get-current-user.http.controller.js';
 import { userServiceApi } from './user-service.api.js';
+import { AccountDeletionRecord } from './account-deletion/infrastructure/account-deletion.record.js';
+import { AccountDeletionRepository } from './account-deletion/infrastructure/account-deletion.repository.js';
+import { AccountDeletionCommands } from './account-deletion/infrastructure/account-deletion-commands.js';
+import { CreateAccountDeletions1764800000100 } from './account-deletion/infrastructure/migrations/1764800000100-create-account-deletions.js';
+import { DELETION_TIMINGS, RequestAccountDeletionHandler } from './request-account-deletion/request-account-deletion.handler.js';
+import { RequestAccountDeletionHttpController } from './request-account-deletion/request-account-deletion.http.controller.js';
+import { GetAccountDeletionHttpController } from './get-account-deletion/get-account-deletion.http.controller.js';
+import { TrackAccountDeletionHandler } from './track-account-deletion/track-account-deletion.handler.js';
+import { TrackAccountDeletionEventController } from './track-account-deletion/track-account-deletion.event.controller.js';
+import {
+  AccountDeletionTimer,
+  DELETION_TIMER_LOGGER,
+  DELETION_TIMER_SETTINGS,
+  type DeletionTimerSettings,
+} from './track-account-deletion/account-deletion.timer.js';
+import type { DeletionTimings } from './account-deletion/domain/account-deletion.js';
+import { AnswerPersonalDataResponder, PERSONAL_DATA_RESPONDER_LOGGER } from './answer-personal-data/answer-personal-data.responder.js';
 
 const AUTH_RATE_LIMITS = Symbol('AUTH_RATE_LIMITS');
 
@@ -26,6 +43,8 @@ export class UserServiceModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(...rateLimits(this.authRateLimits)).forRoutes({ path: 'auth/login', method: RequestMethod.POST });
     consumer.apply(...rateLimits(this.authRateLimits)).forRoutes({ path: 'users', method: RequestMethod.POST });
+    // Deleting re-checks the password: the same budgets against guessing it with a stolen token.
+    consumer.apply(...rateLimits(this.authRateLimits)).forRoutes({ path: 'users/me', method: RequestMethod.DELETE });
   }
 
   static register(config: UserServiceConfig, logger: JsonLogger): DynamicModule {
@@ -42,12 +61,19 @@ export class UserServiceModule implements NestModule {
           serviceName: manifest.name,
           config,
           logger,
-          entities: [UserRecord],
-          migrations: [CreateUsers1732300000100],
+          entities: [UserRecord, AccountDeletionRecord],
+          migrations: [CreateUsers1732300000100, CreateAccountDeletions1764800000100],
         }),
         ApiDocsModule.forRoot(userServiceApi),
       ],
-      controllers: [RegisterUserHttpController, LoginHttpController, GetCurrentUserHttpController],
+      controllers: [
+        RegisterUserHttpController,
+        LoginHttpController,
+        GetCurrentUserHttpController,
+        RequestAccountDeletionHttpController,
+        GetAccountDeletionHttpController,
+        TrackAccountDeletionEventController,
+      ],
       providers: [
         {
           provide: AUTH_RATE_LIMITS,
@@ -64,6 +90,25 @@ export class UserServiceModule implements NestModule {
         },
         UserRepository,
         RegisterUserHandler,
+        AccountDeletionRepository,
+        AccountDeletionCommands,
+        RequestAccountDeletionHandler,
+        TrackAccountDeletionHandler,
+        AccountDeletionTimer,
+        {
+          provide: DELETION_TIMINGS,
+          useValue: {
+            retryAfterMs: config.ACCOUNT_DELETION_RETRY_AFTER_MS,
+            deadlineMs: config.ACCOUNT_DELETION_DEADLINE_MS,
+          } satisfies DeletionTimings,
+        },
+        {
+          provide: DELETION_TIMER_SETTINGS,
+          useValue: { checkIntervalMs: config.ACCOUNT_DELETION_CHECK_INTERVAL_MS, serviceName: manifest.name } satisfies DeletionTimerSettings,
+        },
+        { provide: DELETION_TIMER_LOGGER, useValue: logger },
+        AnswerPersonalDataResponder,
+        { provide: PERSONAL_DATA_RESPONDER_LOGGER, useValue: logger },
         LoginHandler,
         { provide: PASSWORD_HASHER, useValue: new BcryptPasswordHasher(config.BCRYPT_COST) },
         {

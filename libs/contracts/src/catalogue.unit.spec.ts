@@ -6,7 +6,7 @@ describe('event catalogue', () => {
     const keys = eventCatalogue.map(({ contract }) => `${contract.name}.v${contract.version}`);
     expect(new Set(keys).size).toBe(keys.length);
     for (const { contract, owner } of eventCatalogue) {
-      expect(contract.name).toMatch(/(ed|Up|Sent|Placed)$/);
+      expect(contract.name).toMatch(/(ed|Up|Sent|Placed|Forgotten)$/);
       expect(owner).toBe(`${contract.context}-service`);
       expect(contract.subject).toBe(`events.${contract.context}.${contract.name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}.v${contract.version}`);
     }

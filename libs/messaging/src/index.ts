@@ -44,7 +44,8 @@ export { JetStreamSubscriber } from './jetstream/jetstream-subscriber.js';
 export type { JetStreamSubscriberOptions } from './jetstream/jetstream-subscriber.js';
 
 // Outbox (publishing with the state change) and inbox (handling each event once), and their tables.
-export { EventBus } from './outbox/event-bus.js';
+export { EventBus, eventHeaders } from './outbox/event-bus.js';
+export { deadLetterSubject } from './middleware/dead-letter.middleware.js';
 export { listenConnectionFrom, OutboxRelay } from './outbox/outbox-relay.js';
 export type { ListenConnection, OutboxRelayOptions } from './outbox/outbox-relay.js';
 export { HandleOnce, Inbox } from './inbox/inbox.js';
@@ -91,3 +92,7 @@ export {
   OriginalMessageGoneError,
 } from './dead-letter/dead-letter-admin.js';
 export type { DeadLetter, DeadLetterFilter, ReplayResult } from './dead-letter/dead-letter-admin.js';
+
+// Personal data, fetched from user-service on demand (events carry none)
+export { DEFAULT_PERSONAL_DATA_TIMEOUT_MS, PersonalDataClient, PersonalDataUnavailableError } from './personal-data/personal-data-client.js';
+export type { PersonalDataSource } from './personal-data/personal-data-client.js';

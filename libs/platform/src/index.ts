@@ -23,3 +23,4 @@ export * from './metrics/metric-catalog.js';
 export * from './http/api-docs/openapi-document.js';
 export * from './http/api-docs/api-docs.module.js';
 export { OPENAPI_DOCUMENT } from './http/api-docs/api-docs.controller.js';
+export * from './personal-data/forgotten-users.js';

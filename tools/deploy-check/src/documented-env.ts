@@ -44,6 +44,9 @@ export const SERVICE_ENV: Readonly<Record<string, readonly string[]>> = {
     'AUTH_RATE_LIMIT_PER_CLIENT',
     'AUTH_RATE_LIMIT_WINDOW_SECONDS',
     'BCRYPT_COST',
+    'ACCOUNT_DELETION_RETRY_AFTER_MS',
+    'ACCOUNT_DELETION_DEADLINE_MS',
+    'ACCOUNT_DELETION_CHECK_INTERVAL_MS',
   ],
   'email-service': [
     'SMTP_HOST',

@@ -21,7 +21,9 @@ export class SendOrderConfirmationHandler {
 
   async execute(event: OrderPlacedV1, once: HandleOnce): Promise<{ sent: boolean }> {
     const recipient = await this.recipients.get(event.data.userId);
+    // The account was deleted (an order that raced the deletion): nobody to write to any more.
+    if (!recipient) return { sent: false };
     const mail = orderConfirmationEmail({ eventId: event.id, ...recipient, ...event.data });
-    return this.sentEmails.sendOnce(once, { kind: 'order-confirmation', event, email: mail });
+    return this.sentEmails.sendOnce(once, { kind: 'order-confirmation', event, email: mail, unlessForgotten: event.data.userId });
   }
 }

@@ -1,12 +1,14 @@
-import { Injectable } from '@nestjs/common';
-import { type UserSignedUpV1, WelcomeEmailSentV1 } from '@eventshop/contracts';
-import { EventBus, type HandleOnce } from '@eventshop/messaging';
+import { Inject, Injectable } from '@nestjs/common';
+import { type UserSignedUpV2, WelcomeEmailSentV1 } from '@eventshop/contracts';
+import { EventBus, type HandleOnce, type PersonalDataSource } from '@eventshop/messaging';
+import { PERSONAL_DATA } from '../record-recipient/record-recipient.handler.js';
 import { LinkSigner, UNSUBSCRIBE_PATH, UNSUBSCRIBE_PURPOSE } from '@eventshop/platform';
 import { welcomeEmail } from '../mail/domain/templates.js';
 import { SentEmails } from '../mail/infrastructure/sent-emails.js';
 
 /** The handler's stable name: with the service name it forms the consumer group `email-service__send-welcome-email`. */
 export const SEND_WELCOME_EMAIL = 'send-welcome-email';
+export const SEND_WELCOME_EMAIL_V2 = 'send-welcome-email-v2';
 
 /** Where the newsletter's unsubscribe page lives, and the secret its links are signed with. */
 export class UnsubscribeLinks {
@@ -23,24 +25,31 @@ export class UnsubscribeLinks {
   }
 }
 
-/** Sends the welcome email for a `UserSignedUp` once, and announces `WelcomeEmailSent` (outbox) in the transaction that records it sent. */
+/**
+ * Sends the welcome email for a `UserSignedUp` once, and announces `WelcomeEmailSent` (outbox) in the
+ * transaction that records it sent. The address and name are asked of user-service (the event carries
+ * none); an account deleted before its welcome mail went out gets none.
+ */
 @Injectable()
 export class SendWelcomeEmailHandler {
   constructor(
     private readonly sentEmails: SentEmails,
     private readonly eventBus: EventBus,
     private readonly links: UnsubscribeLinks,
+    @Inject(PERSONAL_DATA) private readonly personalData: PersonalDataSource,
   ) {}
 
-  async execute(event: UserSignedUpV1, once: HandleOnce): Promise<{ sent: boolean }> {
-    const { userId, email, name, newsletterOptIn } = event.data;
+  async execute(event: UserSignedUpV2, once: HandleOnce): Promise<{ sent: boolean }> {
+    const { userId, newsletterOptIn } = event.data;
+    const person = await this.personalData.find(userId);
+    if (!person) return { sent: false };
     const mail = welcomeEmail({
       eventId: event.id,
-      email,
-      name,
+      email: person.email,
+      name: person.name,
       unsubscribeUrl: newsletterOptIn ? this.links.forUser(userId) : undefined,
     });
-    return this.sentEmails.sendOnce(once, { kind: 'welcome', event, email: mail }, async (transaction, sentAt) => {
+    return this.sentEmails.sendOnce(once, { kind: 'welcome', event, email: mail, unlessForgotten: userId }, async (transaction, sentAt) => {
       await this.eventBus.publish(transaction, WelcomeEmailSentV1, { userId, sentAt: sentAt.toISOString() }, { aggregateId: userId });
     });
   }

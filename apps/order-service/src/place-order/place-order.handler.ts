@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { UnknownCustomerError } from '../customers/domain/customer.js';
+import { CustomerGoneError, UnknownCustomerError } from '../customers/domain/customer.js';
 import { CustomerRepository } from '../customers/infrastructure/customer.repository.js';
 import type { Order, OrderLine } from '../orders/domain/order.js';
 import { OrderCommands } from '../orders/infrastructure/order-commands.js';
@@ -23,7 +23,10 @@ export class PlaceOrderHandler {
   ) {}
 
   async execute(command: PlaceOrderCommand): Promise<Order> {
-    if (!(await this.customers.isKnown(command.userId))) throw new UnknownCustomerError(command.userId);
+    if (!(await this.customers.isKnown(command.userId))) {
+      if (await this.customers.isForgotten(command.userId)) throw new CustomerGoneError(command.userId);
+      throw new UnknownCustomerError(command.userId);
+    }
     const orderId = randomUUID();
     return this.orders.run(orderId, {
       type: 'PlaceOrder',

@@ -2,6 +2,7 @@ import {
   BadRequestException,
   Body,
   Controller,
+  ForbiddenException,
   HttpCode,
   Post,
   Res,
@@ -10,7 +11,7 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { type AccessTokenClaims, CurrentUser, JwtAuthGuard } from '@eventshop/platform';
-import { UnknownCustomerError } from '../customers/domain/customer.js';
+import { CustomerGoneError, UnknownCustomerError } from '../customers/domain/customer.js';
 import { InvalidOrderError, toOrderView, type OrderView } from '../orders/domain/order.js';
 import { PlaceOrderHandler } from './place-order.handler.js';
 import { PlaceOrderRequest } from './place-order.request.dto.js';
@@ -48,6 +49,9 @@ export class PlaceOrderHttpController {
       if (error instanceof UnknownCustomerError) {
         response.setHeader('Retry-After', String(UNKNOWN_CUSTOMER_RETRY_AFTER_SECONDS));
         throw new ServiceUnavailableException({ statusCode: 503, error: 'Service Unavailable', message: error.message });
+      }
+      if (error instanceof CustomerGoneError) {
+        throw new ForbiddenException({ statusCode: 403, error: 'Forbidden', message: error.message });
       }
       if (error instanceof InvalidOrderError) {
         throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: error.message });

@@ -14,7 +14,9 @@ export class ProjectEventsEventController {
    * orders, timeline) commit together. Several deliveries run at once, ordered per aggregate; the
    * projections do not depend on that order, and writes for one user are serialised in the database.
    */
-  @OnEvent(PROJECTED_CONTRACTS, { handler: PROJECT_READ_MODEL, maxInFlight: 4 })
+  // A sign-up asks user-service for the personal data: the long retry budget (about two minutes)
+  // outlasts a restart of user-service instead of dead-lettering the sign-ups meanwhile.
+  @OnEvent(PROJECTED_CONTRACTS, { handler: PROJECT_READ_MODEL, maxInFlight: 4, retry: { maxAttempts: 10 } })
   async onEvent(@Payload() event: EventEnvelope, @Ctx() context: JetStreamContext): Promise<void> {
     const streamSequence = context.getMessage().streamSequence;
     if (streamSequence === undefined) throw new Error('the read model needs the stream sequence of every event');

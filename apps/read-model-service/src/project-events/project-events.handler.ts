@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { HandleOnce } from '@eventshop/messaging';
+import { UserViewsDroppedV1 } from '@eventshop/contracts';
+import { EventBus, type HandleOnce } from '@eventshop/messaging';
 import type { ProjectedEvent } from '../read-model/domain/projected-event.js';
 import { LIVE_SCHEMA } from '../read-model/infrastructure/projection-tables.js';
 import { ProjectionWriter } from '../read-model/infrastructure/projection-writer.js';
@@ -15,12 +16,22 @@ export const PROJECT_READ_MODEL = 'project-read-model';
  */
 @Injectable()
 export class ProjectEventsHandler {
-  constructor(private readonly writer: ProjectionWriter) {}
+  constructor(
+    private readonly writer: ProjectionWriter,
+    private readonly eventBus: EventBus,
+  ) {}
 
   async execute(projected: ProjectedEvent, once: HandleOnce): Promise<{ projected: boolean }> {
+    const { event } = projected;
     const outcome = await once.run(async (transaction) => {
       await holdOffSchemaSwap(transaction);
       await this.writer.apply(transaction, LIVE_SCHEMA, projected);
+      // The read model's answer to an account deletion (each request, retries included), committed
+      // with the drop itself. Only the live consumer answers: a rebuild replays, it is asked nothing.
+      if (event.type === 'AccountDeletionRequested') {
+        const { userId } = event.data;
+        await this.eventBus.publish(transaction, UserViewsDroppedV1, { userId, droppedAt: new Date().toISOString() }, { aggregateId: userId });
+      }
     });
     return { projected: outcome.processed };
   }

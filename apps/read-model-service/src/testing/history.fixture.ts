@@ -1,7 +1,8 @@
 // Test fixtures: event envelopes built through the real contracts, and a small shop history with
 // the read model it must produce. For tests only.
 import { randomUUID } from 'node:crypto';
-import { type EventContract, eventCatalogue } from '@eventshop/contracts';
+import { type EventContract, eventCatalogue, type PersonalData } from '@eventshop/contracts';
+import type { PersonalDataSource } from '@eventshop/messaging';
 import {
   NewsletterSubscribedV1,
   NewsletterUnsubscribedV1,
@@ -11,7 +12,7 @@ import {
   WelcomeEmailSentV1,
 } from '@eventshop/contracts';
 import type { z } from 'zod';
-import type { ProjectableEvent } from '../read-model/domain/projected-event.js';
+import type { ProjectableEvent, ProjectedEvent } from '../read-model/domain/projected-event.js';
 import type { TimelineItemView, UserOrderView, UserOverviewView } from '../read-model/domain/views.js';
 
 const BASE_TIME = Date.parse('2025-03-01T10:00:00.000Z');
@@ -35,6 +36,27 @@ export function envelope<C extends EventContract>(
   return { ...created, occurredAt: options.occurredAt } as unknown as ProjectableEvent;
 }
 
+/**
+ * The email and name user-service would answer for the fixtures' users (userHistory registers each
+ * one; a test adds others): events carry none, the read model asks for them.
+ */
+export const fixturePeople = new Map<string, Omit<PersonalData, 'userId'>>();
+
+/** The read model's PersonalDataSource over `fixturePeople`, for tests without NATS (see answerPersonalData for those with). */
+export const fixturePersonalData: PersonalDataSource = {
+  find: (userId) => {
+    const person = fixturePeople.get(userId);
+    return Promise.resolve(person ? { userId, ...person } : null);
+  },
+};
+
+/** A delivery as ProjectionWriter hands it to the projections: a sign-up with the user's personal data. */
+export function withPersonalData(delivery: ProjectedEvent): ProjectedEvent {
+  if (delivery.event.type !== 'UserSignedUp') return delivery;
+  const person = fixturePeople.get(delivery.event.data.userId);
+  return { ...delivery, personalData: person ? { userId: delivery.event.data.userId, ...person } : null };
+}
+
 export interface UserHistory {
   readonly userId: string;
   /** In the order the events happened. */
@@ -53,6 +75,7 @@ export interface UserHistory {
  */
 export function userHistory(userId: string = randomUUID(), email = `user-${userId.slice(0, 8)}@example.com`): UserHistory {
   const [orderA, orderB, orderC] = [randomUUID(), randomUUID(), randomUUID()];
+  fixturePeople.set(userId, { email, name: 'Ann Example' });
   const mug = { sku: 'MUG', quantity: 2, unitPriceCents: 1250 };
   const tee = { sku: 'TEE', quantity: 1, unitPriceCents: 1000 };
   const events = [

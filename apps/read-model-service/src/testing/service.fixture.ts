@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { consumerGroupName, type JetStreamPublisher, type Topology } from '@eventshop/messaging';
-import { createTestDatabase, publishEvent } from '@eventshop/messaging/testing';
+import { answerPersonalData, createTestDatabase, publishEvent } from '@eventshop/messaging/testing';
+import { fixturePeople } from './history.fixture.js';
 import { serviceTestConfig, startServiceUnderTest, testJwtKeys, testTokenSigner } from '@eventshop/platform/testing';
 import { loadReadModelServiceConfig, manifest, type ReadModelServiceConfig } from '../config.js';
 import { ReadModelServiceModule } from '../read-model-service.module.js';
@@ -61,6 +62,8 @@ export async function startReadModelService(): Promise<RunningReadModel> {
     env: { LOG_LEVEL: 'warn', ADMIN_TOKEN: TEST_ADMIN_TOKEN },
   });
   const service = await startServiceUnderTest({ serviceName: manifest.name, config, module: ReadModelServiceModule.register, requestReply: true });
+  // user-service's part: the personal data of the fixtures' users, over NATS as user-service answers it.
+  const stopAnswering = answerPersonalData(service.nats, config.NATS_NAMESPACE, fixturePeople);
   const group = consumerGroupName(manifest.name, PROJECT_READ_MODEL);
   const { port } = service.app.getHttpServer().address() as AddressInfo;
   return {
@@ -75,7 +78,10 @@ export async function startReadModelService(): Promise<RunningReadModel> {
       const info = await service.jsm.consumers.info(service.topology.eventsStream, group);
       return info.num_pending === 0 && info.num_ack_pending === 0;
     },
-    close: service.stop,
+    async close() {
+      stopAnswering();
+      await service.stop();
+    },
   };
 }
 

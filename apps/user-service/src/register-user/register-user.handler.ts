@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { UserSignedUpV1 } from '@eventshop/contracts';
+import { UserSignedUpV2 } from '@eventshop/contracts';
 import { EventBus } from '@eventshop/messaging';
 import { EmailAlreadyTakenError, normalizeEmail, toUserView, type User, type UserView } from '../users/domain/user.js';
 import { PASSWORD_HASHER, type PasswordHasher } from '../users/domain/password-hasher.port.js';
@@ -44,11 +44,10 @@ export class RegisterUserHandler {
       await this.users.insert(transaction, user);
       await this.eventBus.publish(
         transaction,
-        UserSignedUpV1,
+        // v2: no personal data on the stream, which is kept forever; the rest of the shop asks for it.
+        UserSignedUpV2,
         {
           userId: user.id,
-          email: user.email,
-          name: user.name,
           newsletterOptIn: user.newsletterOptIn,
           occurredAt: user.createdAt.toISOString(),
         },

@@ -120,6 +120,28 @@ describe('NATS with one user per service (real nats-server, generated authorizat
     await expect(order.request(`${namespace}.readmodel.user.get`, '{}', { timeout: 2_000 })).rejects.toThrow(/permissions violation/i);
   });
 
+  it('lets only user-service answer the personal-data query, and only email-service and read-model-service ask it', async () => {
+    const subject = `${namespace}.user.personal-data.get`;
+    const user = await as('user-service');
+    user.subscribe(subject, { callback: (_error, message) => void message.respond(JSON.stringify({ found: false, userId: 'x' })) });
+    await user.flush();
+    for (const asker of ['email-service', 'read-model-service']) {
+      const reply = await (await as(asker)).request(subject, '{}', { timeout: 2_000 });
+      expect(reply.json()).toEqual({ found: false, userId: 'x' });
+    }
+    for (const stranger of ['order-service', 'newsletter-service']) {
+      await expect((await as(stranger)).request(subject, '{}', { timeout: 2_000 })).rejects.toThrow(/permissions violation/i);
+    }
+    // Nobody but user-service may listen on it (and so read what others ask for).
+    const email = await as('email-service');
+    email.subscribe(subject);
+    const refused = (async () => {
+      for await (const status of email.status()) if (status.type === 'error') return String(status.error);
+      return '';
+    })();
+    expect(await refused).toMatch(/permissions violation for subscription/i);
+  });
+
   describe('the console (watches, repairs dead letters)', () => {
     const group = consumerGroupName('email-service', 'send-welcome-email');
     const subject = namespacedSubject(topology, UserSignedUpV1.subject);
@@ -219,5 +241,14 @@ describe('NATS with one user per service (real nats-server, generated authorizat
       expect(state.num_ack_pending).toBeGreaterThanOrEqual(1);
       expect(state.ack_floor.stream_seq).toBe(0);
     });
+  });
+
+  // Last: its dead letter would show in the console's listing above.
+  it("lets user-service park its stuck account deletions as dead letters under its own group only", async () => {
+    const js = jetstream(await as('user-service'));
+    const own = deadLetterSubject(topology.deadLetterSubjectRoot, consumerGroupName('user-service', 'account-deletion'));
+    await expect(js.publish(own, '{}', { msgID: crypto.randomUUID() })).resolves.toMatchObject({ stream: topology.deadLetterStream });
+    const foreign = deadLetterSubject(topology.deadLetterSubjectRoot, consumerGroupName('email-service', 'send-welcome-email'));
+    await expect(js.publish(foreign, '{}', { msgID: crypto.randomUUID(), timeout: 2_000 })).rejects.toThrow();
   });
 });

@@ -11,6 +11,8 @@ import { namespacedSubject, type Topology } from '../jetstream/topology.js';
  *   its subject here without anyone writing a rule;
  * - consume: the JetStream API for its own durable consumers only (create/update with its own filter
  *   subject, info, pull), acks of its own consumers, dead letters of its own consumers;
+ * - requests: the request-reply subjects it `asks` (email-service and read-model-service ask
+ *   user-service for personal data, `user.personal-data.get`), and only those;
  * - replies: its own inbox prefix (`_INBOX.<service>`; the connection sets it), so no service reads
  *   another one's replies; answers to requests it received (`allow_responses`);
  * - streams: nothing. Creating, updating, deleting or purging a stream is the admin's job
@@ -53,6 +55,14 @@ export interface BusIdentity {
    * every event of the catalogue in one ordered stream (a projection).
    */
   readonly consumes?: Readonly<Record<string, string>>;
+  /**
+   * Handler names that park dead letters without consuming anything (a process manager's timer
+   * reporting what is stuck: user-service's `account-deletion`): it may publish to
+   * `dlq.<service>__<name>` only, so the report shows in the dead-letter tooling under its own group.
+   */
+  readonly reportsDeadLetters?: readonly string[];
+  /** Request-reply subjects it sends requests to, before the namespace (`user.personal-data.get`). */
+  readonly asks?: readonly string[];
   /** Request-reply subjects it answers, before the namespace (`readmodel.>`). */
   readonly answers?: readonly string[];
   /** Reads the events stream from any position through ordered consumers (rebuilding a projection). */
@@ -124,6 +134,9 @@ export function permissionsFor(identity: BusIdentity, topology: Topology): NatsP
     // Its groups' dead-letter depth for /metrics: counts per subject, no message content (see the note at the top).
     publish.push(`${api}.STREAM.INFO.${topology.deadLetterStream}`);
   }
+  for (const handler of identity.reportsDeadLetters ?? []) {
+    publish.push(deadLetterSubject(topology.deadLetterSubjectRoot, consumerGroupName(identity.service, handler)));
+  }
   if (identity.readsHistory) {
     // Ordered consumers have generated names (one token): see the note at the top.
     publish.push(`${api}.CONSUMER.CREATE.${stream}.*`, `${api}.CONSUMER.MSG.NEXT.${stream}.*`);
@@ -150,6 +163,8 @@ export function permissionsFor(identity: BusIdentity, topology: Topology): NatsP
     publish.push(`${topology.eventsSubjectRoot}.>`, `${api}.STREAM.MSG.DELETE.${deadLetters}`, `${api}.STREAM.PURGE.${deadLetters}`);
   }
   const namespace = topology.eventsSubjectRoot.slice(0, -EVENT_SUBJECT_ROOT.length);
+  // Its replies come back on its own inbox prefix (subscribed below), so asking needs only the publish.
+  publish.push(...(identity.asks ?? []).map((subject) => `${namespace}${subject}`));
   const subscribe = [`${inboxPrefixFor(identity.service)}.>`, ...(identity.answers ?? []).map((subject) => `${namespace}${subject}`)];
   return { publish: [...new Set(publish)], subscribe, allowResponses: (identity.answers ?? []).length > 0 };
 }

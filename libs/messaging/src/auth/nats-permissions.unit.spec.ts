@@ -47,3 +47,20 @@ describe("the console's NATS permissions", () => {
     expect(new Set(publish).size).toBe(publish.length);
   });
 });
+
+describe('the account deletion and personal data on the bus (apps/*/package.json)', () => {
+  const identities = busIdentitiesIn(fileURLToPath(new URL('../../../../apps', import.meta.url)));
+  const of = (service: string) => permissionsFor(identities.find((identity) => identity.service === service) ?? { service }, topologyFor('ns'));
+
+  it('lets user-service answer the personal-data query and park its stuck deletions under its own group', () => {
+    const user = of('user-service');
+    expect(user.subscribe).toContain('ns.user.personal-data.>');
+    expect(user.allowResponses).toBe(true);
+    expect(user.publish).toEqual(expect.arrayContaining(['ns.dlq.user-service__account-deletion', 'ns.events.user.account-deletion-requested.v1', 'ns.events.user.account-deleted.v1']));
+  });
+
+  it('lets exactly email-service and read-model-service ask it', () => {
+    const askers = identities.filter(({ service }) => of(service).publish.includes('ns.user.personal-data.get')).map(({ service }) => service);
+    expect(askers).toEqual(['email-service', 'read-model-service']);
+  });
+});

@@ -9,3 +9,4 @@ export * from './tcp-fault-proxy.js';
 export * from './secured-nats.js';
 export * from './free-port.js';
 export * from './metric-sample.js';
+export * from './personal-data-responder.js';

@@ -75,3 +75,21 @@ export function cancellationNoticeEmail(input: {
     paragraphs: [`Hi ${input.name},`, `your order ${input.orderId} was cancelled; ${money(input.totalCents)} will not be charged.`],
   });
 }
+
+/**
+ * The last mail to a user whose account is being deleted. Its Message-ID derives from the user, not
+ * from the event: the process manager may ask again (a new event), and a resend must still collapse
+ * into one mail. Pure.
+ */
+export function accountDeletedEmail(input: { userId: string; email: string; name: string }): OutgoingEmail {
+  return render('account-deleted', input.userId, {
+    to: input.email,
+    subject: 'Your eventshop account is deleted',
+    paragraphs: [
+      `Hi ${input.name},`,
+      'as you asked, your eventshop account is deleted: we have forgotten your email address and your name. ' +
+        'Your past orders stay on record without them, as accounting requires.',
+      'This is the last mail you get from us.',
+    ],
+  });
+}

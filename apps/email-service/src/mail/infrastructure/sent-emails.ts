@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { EventEnvelope } from '@eventshop/contracts';
 import type { HandleOnce } from '@eventshop/messaging';
+import { isForgotten } from '@eventshop/platform';
 import { MAILER, type Mailer, type OutgoingEmail } from '../domain/mailer.port.js';
 import { SentEmailRecord } from './sent-email.record.js';
 
@@ -10,6 +11,13 @@ export interface EmailToSend {
   readonly kind: string;
   readonly event: EventEnvelope;
   readonly email: OutgoingEmail;
+  /**
+   * The user the mail is about, if it must not go out once their account is deleted: the intent
+   * then checks, under the same per-user lock the deletion takes, that they are not forgotten. A
+   * mail whose intent committed first is scrubbed of its address by the deletion; one that comes
+   * after is not sent and leaves no record.
+   */
+  readonly unlessForgotten?: string;
 }
 
 /**
@@ -32,13 +40,18 @@ export class SentEmails {
 
   async sendOnce(
     once: HandleOnce,
-    { kind, event, email }: EmailToSend,
+    { kind, event, email, unlessForgotten }: EmailToSend,
     /** More writes for the "sent" transaction, e.g. publishing a follow-up event through the outbox. */
     alsoWhenSent?: (transaction: EntityManager, sentAt: Date) => Promise<void>,
   ): Promise<{ sent: boolean }> {
+    let forgotten = false;
     const outcome = await once.run(
-      (transaction) =>
-        transaction.insert(SentEmailRecord, {
+      async (transaction) => {
+        if (unlessForgotten && (await isForgotten(transaction, unlessForgotten))) {
+          forgotten = true;
+          return;
+        }
+        await transaction.insert(SentEmailRecord, {
           eventId: event.id,
           kind,
           recipient: email.to,
@@ -47,16 +60,18 @@ export class SentEmails {
           correlationId: event.correlationId,
           state: 'sending',
           sentAt: null,
-        }),
+        });
+      },
       {
-        effect: () => this.mailer.send(email),
+        effect: () => (forgotten ? Promise.resolve() : this.mailer.send(email)),
         afterEffect: async (transaction) => {
+          if (forgotten) return;
           const sentAt = new Date();
           await transaction.update(SentEmailRecord, { eventId: event.id }, { state: 'sent', sentAt });
           await alsoWhenSent?.(transaction, sentAt);
         },
       },
     );
-    return { sent: outcome.processed };
+    return { sent: outcome.processed && !forgotten };
   }
 }

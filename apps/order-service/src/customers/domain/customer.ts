@@ -19,3 +19,11 @@ export class UnknownCustomerError extends Error {
     this.name = 'UnknownCustomerError';
   }
 }
+
+/** The caller's account was deleted: the customer is anonymised and places no more orders. */
+export class CustomerGoneError extends Error {
+  constructor(readonly userId: string) {
+    super('This account was deleted; it can place no orders');
+    this.name = 'CustomerGoneError';
+  }
+}

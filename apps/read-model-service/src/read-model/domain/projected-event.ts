@@ -1,4 +1,10 @@
 import {
+  AccountDeletedV1,
+  AccountDeletionRequestedV1,
+  CustomerAnonymisedV1,
+  NewsletterSubscriberForgottenV1,
+  RecipientForgottenV1,
+  UserViewsDroppedV1,
   type EventContract,
   type EventEnvelope,
   type EventOf,
@@ -6,7 +12,9 @@ import {
   NewsletterUnsubscribedV1,
   OrderCancelledV1,
   OrderPlacedV1,
+  type PersonalData,
   UserSignedUpV1,
+  UserSignedUpV2,
   WelcomeEmailSentV1,
 } from '@eventshop/contracts';
 
@@ -16,11 +24,19 @@ import {
  */
 export const PROJECTED_CONTRACTS = [
   UserSignedUpV1,
+  UserSignedUpV2,
   WelcomeEmailSentV1,
   NewsletterSubscribedV1,
   NewsletterUnsubscribedV1,
   OrderPlacedV1,
   OrderCancelledV1,
+  // The account deletion: the request drops the user's views; the rest is about a forgotten user and changes nothing.
+  AccountDeletionRequestedV1,
+  NewsletterSubscriberForgottenV1,
+  RecipientForgottenV1,
+  CustomerAnonymisedV1,
+  UserViewsDroppedV1,
+  AccountDeletedV1,
 ] as const;
 
 type ProjectedContract = (typeof PROJECTED_CONTRACTS)[number];
@@ -38,6 +54,12 @@ export type ProjectableEvent = Tagged<ProjectedContract>;
 export interface ProjectedEvent {
   readonly event: ProjectableEvent;
   readonly streamSequence: number;
+  /**
+   * For a UserSignedUp only: the user's email and name as user-service answered when it was
+   * projected (events carry none; a v1 event's clear fields are never used), or null when the
+   * account is already gone. ProjectionWriter fills it in.
+   */
+  readonly personalData?: PersonalData | null;
 }
 
 /** Narrows an envelope that already satisfied one of `PROJECTED_CONTRACTS` (the transport checked it). */

@@ -91,14 +91,16 @@ export function isOrderEvent(event: ProjectableEvent): event is Extract<Projecta
 }
 
 /** Applies a user-level event (sign-up, welcome email, newsletter); any other event leaves the user as is. */
-export function applyToUser(user: UserState, { event, streamSequence }: ProjectedEvent): UserState {
+export function applyToUser(user: UserState, { event, streamSequence, personalData }: ProjectedEvent): UserState {
   switch (event.type) {
     case 'UserSignedUp':
-      // A user signs up once; a redelivery carries the same facts, so the first one stays.
-      if (user.profile) return user;
+      // A user signs up once; a redelivery carries the same facts, so the first one stays. The
+      // personal data comes from user-service, never from the event (a v1 event's clear copy is
+      // ignored, as the upcaster drops it): an account already gone leaves no profile.
+      if (user.profile || !personalData) return user;
       return {
         ...user,
-        profile: { email: event.data.email, name: event.data.name, signedUpAt: canonicalInstant(event.data.occurredAt) },
+        profile: { email: personalData.email, name: personalData.name, signedUpAt: canonicalInstant(event.data.occurredAt) },
       };
     case 'WelcomeEmailSent':
       return { ...user, welcomeEmailSentAt: earliest(user.welcomeEmailSentAt, canonicalInstant(event.data.sentAt)) };

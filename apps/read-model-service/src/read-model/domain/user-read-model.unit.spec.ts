@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { eventCatalogue, NewsletterSubscribedV1, NewsletterUnsubscribedV1, OrderCancelledV1, OrderPlacedV1 } from '@eventshop/contracts';
-import { at, envelope, seededRandom, shuffledWithDuplicates, userHistory } from '../../testing/history.fixture.js';
+import { at, envelope, seededRandom, shuffledWithDuplicates, userHistory, withPersonalData } from '../../testing/history.fixture.js';
 import { PROJECTED_CONTRACTS, type ProjectedEvent } from './projected-event.js';
 import {
   applyToOrder,
@@ -28,7 +28,7 @@ function project(deliveries: readonly ProjectedEvent[]) {
     if (!earlier || entry.streamSequence < earlier.streamSequence) timeline.set(entry.eventId, entry);
     const { event } = delivery;
     if (isOrderEvent(event)) orders.set(event.data.orderId, applyToOrder(orders.get(event.data.orderId) ?? null, event));
-    else users.set(event.data.userId, applyToUser(users.get(event.data.userId) ?? emptyUser(event.data.userId), delivery));
+    else users.set(event.data.userId, applyToUser(users.get(event.data.userId) ?? emptyUser(event.data.userId), withPersonalData(delivery)));
   }
   return (userId: string) => {
     const ordersOfUser = [...orders.values()].filter((order) => order.userId === userId);

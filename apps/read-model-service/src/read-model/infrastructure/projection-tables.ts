@@ -68,6 +68,16 @@ export async function createProjectionTables(sql: SqlRunner, schema: ProjectionS
       stream_sequence BIGINT      NOT NULL
     )`);
   await sql.query(`CREATE INDEX timeline_entries_by_user ON ${schema}.timeline_entries (user_id, occurred_at, stream_sequence)`);
+  await createForgottenUsersTable(sql, schema);
+}
+
+/**
+ * Users whose account deletion was requested: their views are dropped and no event about them is
+ * projected again (a late order, a replay). Rebuilt from the stream like everything else here: a
+ * rebuild meets the AccountDeletionRequested in the stream and forgets the user again.
+ */
+export async function createForgottenUsersTable(sql: SqlRunner, schema: ProjectionSchema): Promise<void> {
+  await sql.query(`CREATE TABLE IF NOT EXISTS ${schema}.forgotten_users (user_id UUID PRIMARY KEY, forgotten_at TIMESTAMPTZ NOT NULL)`);
 }
 
 export interface UserRow {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
-import { Inbox } from '@eventshop/messaging';
+import { AccountDeletionRequestedV1 } from '@eventshop/contracts';
+import { EventBus, Inbox, topologyFor } from '@eventshop/messaging';
 import { createReadModelDatabase } from '../../testing/service.fixture.js';
-import { seededRandom, shuffledWithDuplicates, userHistory } from '../../testing/history.fixture.js';
+import { at, envelope, fixturePersonalData, seededRandom, shuffledWithDuplicates, userHistory } from '../../testing/history.fixture.js';
 import { PROJECT_READ_MODEL, ProjectEventsHandler } from '../../project-events/project-events.handler.js';
 import type { ProjectedEvent } from '../domain/projected-event.js';
 import { ProjectionWriter } from './projection-writer.js';
@@ -20,15 +21,15 @@ describe('projecting into PostgreSQL: duplicated and reordered deliveries (no bu
   beforeAll(async () => {
     db = await createReadModelDatabase();
     dataSource = db.dataSource;
-    writer = new ProjectionWriter();
-    handler = new ProjectEventsHandler(writer);
+    writer = new ProjectionWriter(fixturePersonalData);
+    handler = new ProjectEventsHandler(writer, new EventBus('read-model-service', topologyFor('')));
     inbox = new Inbox(dataSource);
     readModel = new ReadModelRepository(dataSource);
   });
   afterAll(() => db.drop());
 
   beforeEach(async () => {
-    await dataSource.query(`TRUNCATE ${LIVE_SCHEMA}.users, ${LIVE_SCHEMA}.orders, ${LIVE_SCHEMA}.timeline_entries, inbox_messages`);
+    await dataSource.query(`TRUNCATE ${LIVE_SCHEMA}.users, ${LIVE_SCHEMA}.orders, ${LIVE_SCHEMA}.timeline_entries, ${LIVE_SCHEMA}.forgotten_users, inbox_messages, outbox_messages`);
   });
 
   /** Projects a delivery as the live consumer does: once per event, through its inbox. */
@@ -89,5 +90,36 @@ describe('projecting into PostgreSQL: duplicated and reordered deliveries (no bu
     const [order] = ann.events.filter((event) => event.type === 'OrderPlaced');
     await project({ event: order, streamSequence: 1 });
     expect(await answersFor(ann.userId)).toEqual({ overview: null, orders: null, timeline: null });
+  });
+
+  it('drops every view of a user whose deletion was requested, answers UserViewsDropped, and projects nothing of them after', async () => {
+    const ann = userHistory();
+    const bob = userHistory();
+    const [signUp, ...rest] = ann.events;
+    const lateOrder = rest.filter((event) => event.type === 'OrderPlaced').at(-1)!;
+    const early = ann.events.filter((event) => event !== lateOrder);
+    let sequence = 0;
+    for (const event of [...early, ...bob.events]) await project({ event, streamSequence: ++sequence });
+    expect((await answersFor(ann.userId)).overview).not.toBeNull();
+
+    const deletion = envelope(AccountDeletionRequestedV1, { userId: ann.userId, requestedAt: at(60), attempt: 1 }, { aggregateId: ann.userId, occurredAt: at(60) });
+    await project({ event: deletion, streamSequence: ++sequence });
+    // An order that raced the deletion, and a redelivered sign-up, arrive after it.
+    await project({ event: lateOrder, streamSequence: ++sequence });
+    await dataSource.transaction((tx) => writer.apply(tx, LIVE_SCHEMA, { event: signUp, streamSequence: 1 }));
+
+    expect(await answersFor(ann.userId)).toEqual({ overview: null, orders: null, timeline: null });
+    const leftovers: unknown[] = await dataSource.query(
+      `SELECT user_id FROM ${LIVE_SCHEMA}.users WHERE user_id = $1 UNION ALL SELECT user_id FROM ${LIVE_SCHEMA}.orders WHERE user_id = $1
+       UNION ALL SELECT user_id FROM ${LIVE_SCHEMA}.timeline_entries WHERE user_id = $1`,
+      [ann.userId],
+    );
+    expect(leftovers).toEqual([]);
+    // Bob is untouched.
+    expect(await answersFor(bob.userId)).toEqual(bob.expected);
+    const answers: Array<{ subject: string; payload: { data: { userId: string } } }> = await dataSource.query(
+      `SELECT subject, payload FROM outbox_messages WHERE subject = 'events.read-model.user-views-dropped.v1'`,
+    );
+    expect(answers.map((row) => row.payload.data.userId)).toEqual([ann.userId]);
   });
 });

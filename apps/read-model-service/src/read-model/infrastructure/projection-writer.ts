@@ -1,3 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { PersonalDataSource } from '@eventshop/messaging';
+import { PERSONAL_DATA } from '../domain/personal-data.port.js';
 import {
   applyToOrder,
   applyToUser,
@@ -27,14 +30,26 @@ import {
  * idempotent and order-insensitive on its own (see domain/user-read-model.ts), so a duplicate that
  * slips past the inbox, or an overlap between a rebuild and the live consumer, does no harm.
  */
+@Injectable()
 export class ProjectionWriter {
-  async apply(transaction: SqlRunner, schema: ProjectionSchema, projected: ProjectedEvent): Promise<void> {
-    const { event } = projected;
+  constructor(@Inject(PERSONAL_DATA) private readonly personalData: PersonalDataSource) {}
+
+  async apply(transaction: SqlRunner, schema: ProjectionSchema, delivered: ProjectedEvent): Promise<void> {
+    const { event } = delivered;
     const userId = userIdOf(event);
-    // One writer per user at a time (the timeline insert takes the user's lock first): replicas of
-    // the live consumer share the stream, and the order totals below are recomputed from rows
-    // another transaction might be changing.
-    await appendToTimelineLockingUser(transaction, schema, userId, timelineEntryOf(projected));
+    // The one event that needs personal data: asked of user-service before the user's lock is taken.
+    // user-service away is a transient failure (the event is retried); an account gone, a null.
+    const projected = event.type === 'UserSignedUp' ? { ...delivered, personalData: await this.personalData.find(userId) } : delivered;
+    // One writer per user at a time: replicas of the live consumer share the stream, and the order
+    // totals below are recomputed from rows another transaction might be changing.
+    await transaction.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`read-model:user:${userId}`]);
+    if (event.type === 'AccountDeletionRequested') {
+      await dropUserViews(transaction, schema, userId, event.data.requestedAt);
+      return;
+    }
+    // Nothing about a forgotten user is projected again: not a late order, not the deletion's own answers.
+    if (await isForgottenIn(transaction, schema, userId)) return;
+    await appendToTimeline(transaction, schema, timelineEntryOf(projected));
     if (isOrderEvent(event)) {
       const order = applyToOrder(await loadOrder(transaction, schema, event.data.orderId), event);
       await saveOrder(transaction, schema, order);
@@ -47,19 +62,29 @@ export class ProjectionWriter {
   }
 }
 
-/**
- * Takes the user's advisory lock, then appends the entry, in one statement (one round trip instead
- * of two: round trips are what an event costs). The statements after it read with a snapshot taken
- * once the lock is held.
- */
-async function appendToTimelineLockingUser(sql: SqlRunner, schema: ProjectionSchema, userId: string, entry: TimelineEntry): Promise<void> {
+/** Drops every view of the user and remembers them as forgotten (idempotent). */
+async function dropUserViews(sql: SqlRunner, schema: ProjectionSchema, userId: string, requestedAt: string): Promise<void> {
+  await sql.query(`INSERT INTO ${schema}.forgotten_users (user_id, forgotten_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`, [
+    userId,
+    requestedAt,
+  ]);
+  await sql.query(`DELETE FROM ${schema}.timeline_entries WHERE user_id = $1`, [userId]);
+  await sql.query(`DELETE FROM ${schema}.orders WHERE user_id = $1`, [userId]);
+  await sql.query(`DELETE FROM ${schema}.users WHERE user_id = $1`, [userId]);
+}
+
+async function isForgottenIn(sql: SqlRunner, schema: ProjectionSchema, userId: string): Promise<boolean> {
+  const rows = (await sql.query(`SELECT 1 FROM ${schema}.forgotten_users WHERE user_id = $1`, [userId])) as unknown[];
+  return rows.length > 0;
+}
+
+async function appendToTimeline(sql: SqlRunner, schema: ProjectionSchema, entry: TimelineEntry): Promise<void> {
   // The same event stored twice in the stream (published again after the dedup window) is one
   // entry; it keeps its first position whichever copy arrives first.
   await sql.query(
-    `WITH user_lock AS (SELECT pg_advisory_xact_lock(hashtextextended($9, 0)))
-     INSERT INTO ${schema}.timeline_entries
+    `INSERT INTO ${schema}.timeline_entries
        (event_id, user_id, type, version, occurred_at, correlation_id, source, stream_sequence)
-     SELECT $1::uuid, $2::uuid, $3::text, $4::int, $5::timestamptz, $6::text, $7::text, $8::bigint FROM user_lock
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (event_id) DO UPDATE
        SET stream_sequence = LEAST(timeline_entries.stream_sequence, EXCLUDED.stream_sequence)`,
     [
@@ -71,7 +96,6 @@ async function appendToTimelineLockingUser(sql: SqlRunner, schema: ProjectionSch
       entry.correlationId,
       entry.source,
       entry.streamSequence,
-      `read-model:user:${userId}`,
     ],
   );
 }

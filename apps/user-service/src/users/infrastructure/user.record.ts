@@ -21,4 +21,8 @@ export class UserRecord {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  /** Set when the user asked for the account to be deleted: from then on it cannot log in. */
+  @Column({ name: 'deactivated_at', type: 'timestamptz', nullable: true })
+  deactivatedAt?: Date | null;
 }

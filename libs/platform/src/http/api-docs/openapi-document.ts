@@ -24,7 +24,7 @@ export type RouteAuth = 'public' | 'bearer' | 'admin';
 
 /** The success answer of a route. */
 export interface RouteSuccess {
-  readonly status: 200 | 201 | 204;
+  readonly status: 200 | 201 | 202 | 204;
   readonly description: string;
   /** The body's schema (JSON unless `contentType` says otherwise); none for an empty body. */
   readonly schema?: z.ZodType;
