@@ -16,10 +16,11 @@ import { UserViewsDroppedV1 } from './read-model/user-views-dropped.v1.js';
 /**
  * Every integration event of the shop, with its owner (the only service that publishes it).
  * A consumer of "everything" (the read model) resolves incoming messages against this list.
+ * `retired`: a version the owner no longer publishes, kept because the stream still holds it.
  */
 export const eventCatalogue = [
-  // v1 carried the email and the name: still in the stream, no longer published (see user-signed-up.v2.ts).
-  { contract: UserSignedUpV1, owner: 'user-service' },
+  // v1 carried the email and the name: still in the stream and read (upcast), no longer published (see user-signed-up.v2.ts).
+  { contract: UserSignedUpV1, owner: 'user-service', retired: true },
   { contract: UserSignedUpV2, owner: 'user-service' },
   { contract: WelcomeEmailSentV1, owner: 'email-service' },
   { contract: NewsletterSubscribedV1, owner: 'newsletter-service' },
@@ -33,7 +34,7 @@ export const eventCatalogue = [
   { contract: CustomerAnonymisedV1, owner: 'order-service' },
   { contract: UserViewsDroppedV1, owner: 'read-model-service' },
   { contract: AccountDeletedV1, owner: 'user-service' },
-] as const satisfies ReadonlyArray<{ contract: EventContract; owner: string }>;
+] as const satisfies ReadonlyArray<{ contract: EventContract; owner: string; retired?: boolean }>;
 
 /** Finds the contract for an event's name and version, if the shop knows it. */
 export function contractFor(type: string, version: number): EventContract | undefined {

@@ -22,7 +22,7 @@ export const PERSONAL_DATA_EXTENSION = 'x-personal-data';
 /** What the generator reads. */
 export interface AsyncApiSources {
   readonly version: string;
-  readonly catalogue: ReadonlyArray<{ readonly contract: EventContract; readonly owner: string }>;
+  readonly catalogue: ReadonlyArray<{ readonly contract: EventContract; readonly owner: string; readonly retired?: boolean }>;
   /** Every app's bus identity (`busIdentitiesIn('apps')`). */
   readonly identities: readonly BusIdentity[];
 }
@@ -100,19 +100,20 @@ export function asyncApiDocument(sources: AsyncApiSources): JsonObject {
   const operations: JsonObject = {};
   const messages: JsonObject = {};
   const services = new Set<string>();
-  for (const { contract, owner } of catalogue) {
+  for (const { contract, owner, retired } of catalogue) {
     const key = eventKey(contract);
     const consumers = consumersOf(contract, identities);
     services.add(owner);
     messages[key] = {
       name: contract.name,
       title: `${contract.name} v${contract.version}`,
-      summary: `Published by ${owner}; consumed by ${consumers.map(({ service }) => service).join(', ') || 'no service yet'}.`,
+      summary: `${retired ? `Retired: no longer published by ${owner}, still in the stream and read by` : `Published by ${owner}; consumed by`} ${consumers.map(({ service }) => service).join(', ') || 'no service yet'}.`,
       contentType: 'application/json',
       headers: messageHeaders(),
       payload: payloadSchema(envelopeOf(contract)),
       'x-event-version': contract.version,
       'x-owner': owner,
+      ...(retired ? { 'x-retired': true } : {}),
     };
     channels[key] = {
       address: contract.subject,
@@ -121,7 +122,8 @@ export function asyncApiDocument(sources: AsyncApiSources): JsonObject {
       messages: { [key]: { $ref: `#/components/messages/${key}` } },
     };
     const message = [{ $ref: `#/channels/${key}/messages/${key}` }];
-    operations[sendOperationId(owner, contract)] = {
+    // A retired version has readers but no sender any more.
+    if (!retired) operations[sendOperationId(owner, contract)] = {
       action: 'send',
       title: `${owner} publishes ${contract.name} v${contract.version}`,
       description: 'Written to the outbox in the transaction that changes the state; the relay publishes it (at least once, deduplicated by the event id).',

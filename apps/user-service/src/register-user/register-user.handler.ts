@@ -42,9 +42,9 @@ export class RegisterUserHandler {
     };
     await this.dataSource.transaction(async (transaction) => {
       await this.users.insert(transaction, user);
+      // v2: no personal data on the stream, which is kept forever; the rest of the shop asks for it.
       await this.eventBus.publish(
         transaction,
-        // v2: no personal data on the stream, which is kept forever; the rest of the shop asks for it.
         UserSignedUpV2,
         {
           userId: user.id,
