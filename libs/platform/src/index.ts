@@ -18,3 +18,4 @@ export * from './bootstrap/start-service.js';
 export * from './links/signed-link.js';
 export * from './metrics/metrics.controller.js';
 export * from './metrics/service-metrics.js';
+export * from './tracing/trace-export.js';

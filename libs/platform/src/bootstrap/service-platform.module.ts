@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { MessagingModule } from '@eventshop/messaging';
 import { type BaseConfig, natsCredentials } from '../config/config.js';
 import { DatabaseModule, type DatabaseModuleOptions } from '../database/database.module.js';
@@ -9,6 +9,15 @@ import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { loadKey } from '../auth/jwt-keys.js';
 import { METRICS_REGISTRY, MetricsController } from '../metrics/metrics.controller.js';
 import { createServiceRegistry } from '../metrics/service-metrics.js';
+import { flushTraces } from '../tracing/trace-export.js';
+
+/** Sends the spans still batched when the service stops (a no-op when no tracing SDK runs). */
+@Injectable()
+class FlushTracesOnShutdown implements OnApplicationShutdown {
+  onApplicationShutdown(): Promise<void> {
+    return flushTraces();
+  }
+}
 
 export interface ServicePlatformOptions extends DatabaseModuleOptions {
   readonly serviceName: string;
@@ -58,6 +67,7 @@ export class ServicePlatformModule {
           useValue: new JwtVerifier({ publicKey, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
         },
         JwtAuthGuard,
+        FlushTracesOnShutdown,
       ],
       exports: [JsonLogger, JwtVerifier, JwtAuthGuard, METRICS_REGISTRY],
     };

@@ -1,3 +1,4 @@
 // Test helpers for services. Imported as '@eventshop/platform/testing'; only test code may depend on
 // it (it starts services in-process against the test PostgreSQL and NATS).
 export * from './service-under-test.js';
+export * from './otlp-receiver.js';

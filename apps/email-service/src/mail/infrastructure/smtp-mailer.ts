@@ -1,4 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Mailer, OutgoingEmail } from '../domain/mailer.port.js';
 
 export interface SmtpSettings {
@@ -11,6 +12,12 @@ export interface SmtpSettings {
   /** Connect, greeting and socket (silence) timeout, each. */
   readonly timeoutMs: number;
 }
+
+/**
+ * OpenTelemetry has no maintained nodemailer instrumentation: each send is a CLIENT span of its own
+ * (`smtp send`), a child of whatever is active (the handler's consumer span).
+ */
+const tracer = trace.getTracer('@eventshop/email-service/smtp');
 
 /** Sends over SMTP with nodemailer, through a small pool of kept-alive connections. */
 export class SmtpMailer implements Mailer {
@@ -38,15 +45,33 @@ export class SmtpMailer implements Mailer {
   }
 
   async send(email: OutgoingEmail): Promise<void> {
-    await this.transport.sendMail({
-      from: this.settings.from,
-      to: email.to,
-      subject: email.subject,
-      text: email.text,
-      html: email.html,
-      messageId: email.messageId,
-      headers: email.headers,
+    // The recipient is personal data: it stays out of the span.
+    const span = tracer.startSpan('smtp send', {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'network.protocol.name': 'smtp',
+        'server.address': this.settings.host,
+        'server.port': this.settings.port,
+        'email.message.id': email.messageId,
+      },
     });
+    try {
+      await this.transport.sendMail({
+        from: this.settings.from,
+        to: email.to,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
+        messageId: email.messageId,
+        headers: email.headers,
+      });
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   close(): void {
