@@ -1,6 +1,6 @@
 import { type DynamicModule, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { MessagingRuntime } from '@eventshop/messaging';
-import { type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
+import { type ServiceLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
 import { type EmailServiceConfig, manifest } from './config.js';
 import { MAILER } from './mail/domain/mailer.port.js';
 import { SmtpMailer } from './mail/infrastructure/smtp-mailer.js';
@@ -26,7 +26,7 @@ import { SendCancellationNoticeEventController } from './send-cancellation-notic
 export class EmailServiceModule implements OnApplicationShutdown {
   constructor(private readonly smtp: SmtpMailer) {}
 
-  static register(config: EmailServiceConfig, logger: JsonLogger): DynamicModule {
+  static register(config: EmailServiceConfig, logger: ServiceLogger): DynamicModule {
     return {
       module: EmailServiceModule,
       imports: [

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
+import { type ServiceLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
 import { manifest, type NewsletterServiceConfig } from './config.js';
 import { SubscriptionRecord } from './subscriptions/infrastructure/subscription.record.js';
 import { SubscriptionRepository } from './subscriptions/infrastructure/subscription.repository.js';
@@ -18,7 +18,7 @@ import { UnsubscribeFromAccountHttpController } from './unsubscribe-from-account
 /** The composition root of newsletter-service. */
 @Module({})
 export class NewsletterServiceModule {
-  static register(config: NewsletterServiceConfig, logger: JsonLogger): DynamicModule {
+  static register(config: NewsletterServiceConfig, logger: ServiceLogger): DynamicModule {
     return {
       module: NewsletterServiceModule,
       imports: [

@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { MessagingRuntime } from '@eventshop/messaging';
-import { AdminCredentials, type JsonLogger, ServicePlatformModule } from '@eventshop/platform';
+import { AdminCredentials, type ServiceLogger, ServicePlatformModule } from '@eventshop/platform';
 import { manifest, type ReadModelServiceConfig } from './config.js';
 import { EVENT_HISTORY } from './read-model/domain/event-history.port.js';
 import { JetStreamEventHistory } from './read-model/infrastructure/jetstream-event-history.js';
@@ -19,7 +19,7 @@ import { RebuildHttpController } from './rebuild/rebuild.http.controller.js';
 /** The composition root of read-model-service. */
 @Module({})
 export class ReadModelServiceModule {
-  static register(config: ReadModelServiceConfig, logger: JsonLogger): DynamicModule {
+  static register(config: ReadModelServiceConfig, logger: ServiceLogger): DynamicModule {
     return {
       module: ReadModelServiceModule,
       imports: [

@@ -3,7 +3,7 @@ export * from './config/service-manifest.js';
 export * from './database/ensure-database.js';
 export * from './database/database.module.js';
 export * from './health/health.module.js';
-export * from './logging/json-logger.js';
+export * from './logging/service-logger.js';
 export * from './http/correlation.middleware.js';
 export * from './http/validation.js';
 export * from './http/http-exception.filter.js';

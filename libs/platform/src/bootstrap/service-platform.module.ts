@@ -3,7 +3,7 @@ import { MessagingModule } from '@eventshop/messaging';
 import { type BaseConfig, natsCredentials } from '../config/config.js';
 import { DatabaseModule, type DatabaseModuleOptions } from '../database/database.module.js';
 import { HealthModule } from '../health/health.module.js';
-import { JsonLogger } from '../logging/json-logger.js';
+import { ServiceLogger } from '../logging/service-logger.js';
 import { JwtVerifier } from '../auth/jwt-verifier.js';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { loadKey } from '../auth/jwt-keys.js';
@@ -22,12 +22,12 @@ class FlushTracesOnShutdown implements OnApplicationShutdown {
 export interface ServicePlatformOptions extends DatabaseModuleOptions {
   readonly serviceName: string;
   readonly config: BaseConfig;
-  readonly logger: JsonLogger;
+  readonly logger: ServiceLogger;
 }
 
 /**
  * Everything a service stands on, in one import: its database (created and migrated), the event
- * bus (outbox, relay, NATS), `/health`, `/metrics`, the JSON logger, and local JWT verification.
+ * bus (outbox, relay, NATS), `/health`, `/metrics`, the logger, and local JWT verification.
  */
 @Module({})
 export class ServicePlatformModule {
@@ -60,7 +60,7 @@ export class ServicePlatformModule {
       ],
       controllers: [MetricsController],
       providers: [
-        { provide: JsonLogger, useValue: logger },
+        { provide: ServiceLogger, useValue: logger },
         { provide: METRICS_REGISTRY, useValue: registry },
         {
           provide: JwtVerifier,
@@ -69,7 +69,7 @@ export class ServicePlatformModule {
         JwtAuthGuard,
         FlushTracesOnShutdown,
       ],
-      exports: [JsonLogger, JwtVerifier, JwtAuthGuard, METRICS_REGISTRY],
+      exports: [ServiceLogger, JwtVerifier, JwtAuthGuard, METRICS_REGISTRY],
     };
   }
 }
