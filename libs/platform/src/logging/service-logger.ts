@@ -72,7 +72,7 @@ export class ServiceLogger implements LoggerService, BusLogger {
     this.destination =
       destination ??
       (format === 'pretty'
-        ? pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' })
+        ? pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,req,res' })
         : pino.destination({ fd: 1, sync: true }));
     this.options = {
       level,
@@ -102,6 +102,11 @@ export class ServiceLogger implements LoggerService, BusLogger {
         return fields;
       },
       autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
+      // The request's method, URL and status in the message itself: readable in the pretty format too.
+      customSuccessMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
+      customErrorMessage: (req, res, error) => `${req.method} ${req.url} ${res.statusCode}: ${error.message}`,
+      // The response's own headers say nothing a reader of the log needs.
+      serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     });
   }
