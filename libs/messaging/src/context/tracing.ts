@@ -75,7 +75,7 @@ export function traceContextFrom(carrier: Readonly<Record<string, string>> | und
 }
 
 /** `traceparent` / `tracestate` of `traceContext`, as headers. */
-export function traceHeadersOf(traceContext: Context): Record<string, string> {
+function traceHeadersOf(traceContext: Context): Record<string, string> {
   const carrier: Record<string, string> = {};
   propagation.inject(traceContext, carrier);
   return carrier;
@@ -97,19 +97,29 @@ export interface BusSpan {
   readonly context: Context;
 }
 
+/** The create span of an event, and the trace headers its outbox row stores. */
+export interface CreateSpan extends BusSpan {
+  readonly traceHeaders: Record<string, string>;
+}
+
 /**
  * The PRODUCER span of an event written to the outbox (operation `create`): a child of the current
- * work. Its context is what the outbox row stores, so the relay and every consumer continue the
- * trace from it — the server's span, not the caller's.
+ * work. Its context is what the outbox row stores (`traceHeaders`), so the relay and every consumer
+ * continue the trace from it — the server's span, not the caller's. With no SDK running there is
+ * no span to store: the row then carries on the trace context the work came with, as it is.
  */
-export function startCreateSpan(target: MessageSpanTarget, carried?: Readonly<Record<string, string>>): BusSpan {
+export function startCreateSpan(target: MessageSpanTarget, carried?: Readonly<Record<string, string>>): CreateSpan {
   const parent = currentParent(carried);
   const span = tracer.startSpan(
     `create ${target.subject}`,
     { kind: SpanKind.PRODUCER, attributes: messageAttributes('create', 'create', target) },
     parent,
   );
-  return { span, context: trace.setSpan(parent, span) };
+  const spanContext = trace.setSpan(parent, span);
+  // A span that records, or any span under an active one (the SDK's context manager is running, and
+  // sampled this one out), is the SDK's to propagate; otherwise no SDK runs.
+  const sdkSpan = span.isRecording() || trace.getSpan(context.active()) !== undefined;
+  return { span, context: spanContext, traceHeaders: sdkSpan ? traceHeadersOf(spanContext) : { ...carried } };
 }
 
 /**

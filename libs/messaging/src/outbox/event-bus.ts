@@ -3,7 +3,7 @@ import type { EventContract, EventEnvelope } from '@eventshop/contracts';
 import { type z } from 'zod';
 import { Headers } from '../message.js';
 import { messageContext } from '../context/message-context.js';
-import { inSpan, startCreateSpan, traceHeadersOf } from '../context/tracing.js';
+import { inSpan, startCreateSpan } from '../context/tracing.js';
 import { randomUUID } from 'node:crypto';
 import { namespacedSubject, type Topology } from '../jetstream/topology.js';
 
@@ -47,7 +47,7 @@ export class EventBus {
           subject,
           envelope.aggregateId,
           JSON.stringify(envelope),
-          JSON.stringify(eventHeaders(envelope, traceHeadersOf(created.context))),
+          JSON.stringify(eventHeaders(envelope, created.traceHeaders)),
         ],
       ),
     );
