@@ -3,6 +3,7 @@ import {
   type Context,
   context,
   propagation,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -32,6 +33,18 @@ export function installTracePropagation(): void {
  * bus costs nothing extra and stays free of any SDK; a service that starts one gets real spans.
  */
 const tracer = trace.getTracer('@eventshop/messaging');
+
+/** The API's own no-op provider: what the global provider delegates to while no SDK is registered. */
+const NO_SDK = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether an OpenTelemetry SDK is registered. Without one the bus skips its spans altogether (each
+ * would be a no-op, yet parsing headers and allocating per message still cost microseconds).
+ */
+export function tracingActive(): boolean {
+  const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };
+  return provider.getDelegate?.() !== NO_SDK;
+}
 
 /** Attribute names of the messaging semantic conventions that the bus's spans carry. */
 export const MessagingAttributes = {
@@ -106,9 +119,10 @@ export interface CreateSpan extends BusSpan {
  * The PRODUCER span of an event written to the outbox (operation `create`): a child of the current
  * work. Its context is what the outbox row stores (`traceHeaders`), so the relay and every consumer
  * continue the trace from it — the server's span, not the caller's. With no SDK running there is
- * no span to store: the row then carries on the trace context the work came with, as it is.
+ * no span (undefined): the row then carries on the trace context the work came with, as it is.
  */
-export function startCreateSpan(target: MessageSpanTarget, carried?: Readonly<Record<string, string>>): CreateSpan {
+export function startCreateSpan(target: MessageSpanTarget, carried?: Readonly<Record<string, string>>): CreateSpan | undefined {
+  if (!tracingActive()) return undefined;
   const parent = currentParent(carried);
   const span = tracer.startSpan(
     `create ${target.subject}`,
@@ -116,17 +130,15 @@ export function startCreateSpan(target: MessageSpanTarget, carried?: Readonly<Re
     parent,
   );
   const spanContext = trace.setSpan(parent, span);
-  // A span that records, or any span under an active one (the SDK's context manager is running, and
-  // sampled this one out), is the SDK's to propagate; otherwise no SDK runs.
-  const sdkSpan = span.isRecording() || trace.getSpan(context.active()) !== undefined;
-  return { span, context: spanContext, traceHeaders: sdkSpan ? traceHeadersOf(spanContext) : { ...carried } };
+  return { span, context: spanContext, traceHeaders: traceHeadersOf(spanContext) };
 }
 
 /**
  * The relay's publish of an outbox row (operation `send`): a child of, and linked to, the creation
- * context stored with the row, so the publish sits in the request's trace.
+ * context stored with the row, so the publish sits in the request's trace. Undefined without an SDK.
  */
-export function startSendSpan(target: MessageSpanTarget, rowHeaders: Readonly<Record<string, string>>): BusSpan {
+export function startSendSpan(target: MessageSpanTarget, rowHeaders: Readonly<Record<string, string>>): BusSpan | undefined {
+  if (!tracingActive()) return undefined;
   const creation = traceContextFrom(rowHeaders);
   const creationSpan = trace.getSpanContext(creation);
   const span = tracer.startSpan(
@@ -150,9 +162,10 @@ export interface DeliveryTarget extends MessageSpanTarget {
 
 /**
  * The CONSUMER span of one handler invocation (operation `process`): a child of, and linked to,
- * the producer's context from the message headers.
+ * the producer's context from the message headers. Undefined without an SDK.
  */
-export function startProcessSpan(target: DeliveryTarget, headers: Readonly<Record<string, string>>): BusSpan {
+export function startProcessSpan(target: DeliveryTarget, headers: Readonly<Record<string, string>>): BusSpan | undefined {
+  if (!tracingActive()) return undefined;
   const producer = traceContextFrom(headers);
   const producerSpan = trace.getSpanContext(producer);
   const attributes = messageAttributes('process', 'process', target);
@@ -177,9 +190,10 @@ export function recordSpanFailure(span: Span, error: unknown): void {
 
 /**
  * Runs `work` with `busSpan` active (so the SQL and calls it makes are its children), records a
- * failure on it, and ends it.
+ * failure on it, and ends it. Without a span (no SDK) it only runs `work`.
  */
-export async function inSpan<T>(busSpan: BusSpan, work: () => Promise<T>): Promise<T> {
+export async function inSpan<T>(busSpan: BusSpan | undefined, work: () => Promise<T>): Promise<T> {
+  if (!busSpan) return work();
   try {
     return await context.with(busSpan.context, work);
   } catch (error) {

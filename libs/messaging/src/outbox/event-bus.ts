@@ -47,7 +47,7 @@ export class EventBus {
           subject,
           envelope.aggregateId,
           JSON.stringify(envelope),
-          JSON.stringify(eventHeaders(envelope, created.traceHeaders)),
+          JSON.stringify(eventHeaders(envelope, created?.traceHeaders ?? context?.trace)),
         ],
       ),
     );
