@@ -19,8 +19,8 @@ export interface RunningTracing {
  *
  * - http: a SERVER span per request (probes and scrapes left out) and a CLIENT span per outgoing call;
  * - express: the route (`POST /users`) on the server span, and a span per route handler (plain
- *   middleware are left out: many, short, and they say little);
- * - pg: a span per query and pool connect, only inside a traced unit of work (a request, a handler)
+ *   middleware and routers are left out: many, short, and they say little);
+ * - pg: a span per query (not per pool connect), only inside a traced unit of work (a request, a handler)
  *   so the outbox relay's polling does not start a trace a second; statements without their values.
  *
  * Must run before those libraries are loaded (see register.ts). `serviceName` names the service
@@ -37,8 +37,8 @@ export function startTracing(options: { serviceName: string; env?: NodeJS.Proces
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? ''),
       }),
-      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
-      new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
+      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
+      new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),
     ],
   });
   sdk.start();
