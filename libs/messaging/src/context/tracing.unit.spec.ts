@@ -111,7 +111,7 @@ describe('bus spans', () => {
   it("the relay's publish is a `send` span, child of and linked to the row's creation context", async () => {
     const { headers } = await signUpInServerSpan();
     const create = spanNamed(`create ${SIGNED_UP_SUBJECT}`);
-    const sending = startSendSpan({ subject: SIGNED_UP_SUBJECT, messageId: 'm1' }, headers);
+    const sending = startSendSpan({ subject: SIGNED_UP_SUBJECT, messageId: 'm1' }, headers)!;
     sending.span.end();
 
     const send = spanNamed(`send ${SIGNED_UP_SUBJECT}`);
