@@ -9,11 +9,11 @@ import { freePort } from '@eventshop/dev-runner';
 import { caughtMails, eventually, mailsTo, startShop, uniqueEmail, type Shop } from './support/shop.js';
 
 /**
- * NATS goes away under running services (a private nats-server this test owns): /health says so
- * with a 503 naming NATS, sign-ups still succeed (the outbox keeps their events), and once NATS is
+ * NATS goes away under running services (a private nats-server this test owns): /health/ready says
+ * so with a 503 naming NATS (200 again once it is back), sign-ups still succeed (the outbox keeps their events), and once NATS is
  * back the services recover by themselves and the welcome emails go out.
  */
-describe('/health and recovery when NATS goes down', () => {
+describe('/health/ready and recovery when NATS goes down', () => {
   let shop: Shop;
   let nats: ChildProcess | undefined;
   let natsPort: number;
@@ -50,7 +50,7 @@ describe('/health and recovery when NATS goes down', () => {
     rmSync(store, { recursive: true, force: true });
   }, 60_000);
 
-  const health = (service: string) => request(shop.url(service)).get('/health');
+  const health = (service: string, path = '/health/ready') => request(shop.url(service)).get(path);
 
   it('503 naming NATS while it is down; sign-ups still land; all recovers when NATS is back', async () => {
     expect((await health('user-service')).status).toBe(200);
@@ -61,6 +61,9 @@ describe('/health and recovery when NATS goes down', () => {
       return response.status === 503 ? response : undefined;
     }, 15_000, '/health to report NATS down');
     expect(down.body.details).toMatchObject({ database: { status: 'up' }, nats: { status: 'down' } });
+    // The plain /health answers as readiness does; liveness checks the process only.
+    expect((await health('user-service', '/health')).status).toBe(503);
+    expect((await health('email-service', '/health/live')).status).toBe(200);
 
     // The user and its event commit together in PostgreSQL; the event waits in the outbox.
     const email = uniqueEmail('nats-down');
@@ -71,5 +74,8 @@ describe('/health and recovery when NATS goes down', () => {
       await eventually(async () => ((await health(service)).status === 200 ? true : undefined), 30_000, `${service} to recover`);
     }
     await eventually(async () => (mailsTo(await caughtMails(shop.mailApi), email).length === 1 ? true : undefined), 30_000, 'the welcome email after recovery');
+    // Back and caught up: readiness lists email-service's consumer groups with their lag again.
+    const ready = await health('email-service');
+    expect(ready.body.details.consumers).toMatchObject({ status: 'up', groups: { 'email-service__send-welcome-email': { pending: 0 } } });
   }, 120_000);
 });

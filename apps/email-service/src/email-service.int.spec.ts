@@ -7,9 +7,9 @@ import request from 'supertest';
 import { SMTPServer } from 'smtp-server';
 import type { DataSource } from 'typeorm';
 import { UserSignedUpV1 } from '@eventshop/contracts';
-import { consumerGroupName, type JetStreamPublisher, MessagingRuntime, type Topology } from '@eventshop/messaging';
+import { consumerGroupName, type JetStreamPublisher, MessagingRuntime, MetricNames, type Topology } from '@eventshop/messaging';
 import { eventually, publishEvent, TcpFaultProxy } from '@eventshop/messaging/testing';
-import { serviceTestConfig, startServiceUnderTest, type ServiceUnderTest } from '@eventshop/platform/testing';
+import { scrapedSample, serviceTestConfig, startServiceUnderTest, type ServiceUnderTest } from '@eventshop/platform/testing';
 import { type EmailServiceConfig, loadEmailServiceConfig, manifest } from './config.js';
 import { EmailServiceModule } from './email-service.module.js';
 import { SMTP_DEPENDENCY } from './mail/infrastructure/breaker-guarded-mailer.js';
@@ -124,6 +124,10 @@ describe('email-service (in-process, real PostgreSQL + NATS JetStream, an SMTP s
 
   const deadLetters = async () => (await jsm.streams.info(topology.deadLetterStream)).state.messages;
 
+  /** The SMTP breaker's state as /metrics exports it: 0 closed, 1 half-open, 2 open. */
+  const breakerGauge = async () =>
+    scrapedSample((await request(app.getHttpServer()).get('/metrics').expect(200)).text, MetricNames.CircuitBreakerState, { dependency: SMTP_DEPENDENCY });
+
   /**
    * Sessions on the service's database inside a transaction (idle in it, or holding a transaction
    * id) that has been open for longer than a short write takes: such a transaction holds back every
@@ -193,11 +197,13 @@ describe('email-service (in-process, real PostgreSQL + NATS JetStream, an SMTP s
     const deadLettersBefore = await deadLetters();
     const outageMs = 4 * RETRY_BUDGET_MS;
 
+    expect(await breakerGauge()).toBe(0);
     const outageStartedAt = Date.now();
     line.interrupt();
     const emails = [await signUp()];
     await eventually(async () => (breaker.state !== 'closed' ? true : undefined), PATIENCE_MS, 'the breaker to open');
     const msToOpen = Date.now() - outageStartedAt;
+    await eventually(async () => ((await breakerGauge()) === 2 ? true : undefined), PATIENCE_MS, '/metrics to show the breaker open');
     for (let i = 0; i < 3; i++) emails.push(await signUp());
     await new Promise((resolve) => setTimeout(resolve, outageMs / 2));
     line.hang();
@@ -218,6 +224,7 @@ describe('email-service (in-process, real PostgreSQL + NATS JetStream, an SMTP s
     const outcomes = await welcomeOutcomes();
     expect({ retry: outcomes.retry ?? 0, error: outcomes.error ?? 0 }).toEqual({ retry: outcomesBefore.retry ?? 0, error: outcomesBefore.error ?? 0 });
     expect(await deadLetters()).toBe(deadLettersBefore);
+    expect(await breakerGauge()).toBe(0);
     console.info(
       `SMTP outage of ${outageLastedMs} ms (${(outageLastedMs / RETRY_BUDGET_MS).toFixed(1)} × maxAttempts × reset): breaker open after ${msToOpen} ms, opened ${opened} times, ${emails.length} mails sent once each, 0 retries, 0 dead letters`,
     );

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { MessagingRuntime } from '@eventshop/messaging';
-import { type ServiceLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
+import { ApiDocsModule, type ServiceLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
+import { emailServiceApi } from './email-service.api.js';
 import { type EmailServiceConfig, manifest } from './config.js';
 import { MAILER } from './mail/domain/mailer.port.js';
 import { SmtpMailer } from './mail/infrastructure/smtp-mailer.js';
@@ -37,6 +38,7 @@ export class EmailServiceModule implements OnApplicationShutdown {
           entities: [SentEmailRecord, RecipientRecord],
           migrations: [CreateSentEmails1732300000200, CreateRecipients1732300000300, TrackSendingState1732300000400],
         }),
+        ApiDocsModule.forRoot(emailServiceApi),
       ],
       controllers: [
         RecordRecipientEventController,

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { type ServiceLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
+import { ApiDocsModule, type ServiceLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
+import { newsletterServiceApi } from './newsletter-service.api.js';
 import { manifest, type NewsletterServiceConfig } from './config.js';
 import { SubscriptionRecord } from './subscriptions/infrastructure/subscription.record.js';
 import { SubscriptionRepository } from './subscriptions/infrastructure/subscription.repository.js';
@@ -29,6 +30,7 @@ export class NewsletterServiceModule {
           entities: [SubscriptionRecord],
           migrations: [CreateSubscriptions1732300000400],
         }),
+        ApiDocsModule.forRoot(newsletterServiceApi),
       ],
       controllers: [
         SubscribeOptedInUsersEventController,

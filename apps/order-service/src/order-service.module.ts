@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { type ServiceLogger, ServicePlatformModule } from '@eventshop/platform';
+import { ApiDocsModule, type ServiceLogger, ServicePlatformModule } from '@eventshop/platform';
+import { orderServiceApi } from './order-service.api.js';
 import { manifest, type OrderServiceConfig } from './config.js';
 import { CustomerRecord } from './customers/infrastructure/customer.record.js';
 import { CustomerRepository } from './customers/infrastructure/customer.repository.js';
@@ -32,6 +33,7 @@ export class OrderServiceModule {
           entities: [OrderEventRecord, CustomerRecord],
           migrations: [CreateOrderEvents1732300000400, CreateCustomers1732300000410],
         }),
+        ApiDocsModule.forRoot(orderServiceApi),
       ],
       controllers: [
         PlaceOrderHttpController,

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { MessagingRuntime } from '@eventshop/messaging';
-import { AdminCredentials, type ServiceLogger, ServicePlatformModule } from '@eventshop/platform';
+import { AdminCredentials, ApiDocsModule, type ServiceLogger, ServicePlatformModule } from '@eventshop/platform';
+import { readModelServiceApi } from './read-model-service.api.js';
 import { manifest, type ReadModelServiceConfig } from './config.js';
 import { EVENT_HISTORY } from './read-model/domain/event-history.port.js';
 import { JetStreamEventHistory } from './read-model/infrastructure/jetstream-event-history.js';
@@ -31,6 +32,7 @@ export class ReadModelServiceModule {
           entities: [],
           migrations: [CreateReadModel1732300000500],
         }),
+        ApiDocsModule.forRoot(readModelServiceApi),
       ],
       controllers: [
         ProjectEventsEventController,

@@ -1,5 +1,5 @@
 import { type DynamicModule, Inject, type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
-import { type ServiceLogger, loadKey, type RateLimits, rateLimits, ServicePlatformModule } from '@eventshop/platform';
+import { ApiDocsModule, type ServiceLogger, loadKey, type RateLimits, rateLimits, ServicePlatformModule } from '@eventshop/platform';
 import { normalizeEmail } from './users/domain/user.js';
 import { manifest, type UserServiceConfig } from './config.js';
 import { UserRecord } from './users/infrastructure/user.record.js';
@@ -13,6 +13,7 @@ import { LoginHandler } from './login/login.handler.js';
 import { LoginHttpController } from './login/login.http.controller.js';
 import { AccessTokenIssuer } from './login/access-token.issuer.js';
 import { GetCurrentUserHttpController } from './get-current-user/get-current-user.http.controller.js';
+import { userServiceApi } from './user-service.api.js';
 
 const AUTH_RATE_LIMITS = Symbol('AUTH_RATE_LIMITS');
 
@@ -44,6 +45,7 @@ export class UserServiceModule implements NestModule {
           entities: [UserRecord],
           migrations: [CreateUsers1732300000100],
         }),
+        ApiDocsModule.forRoot(userServiceApi),
       ],
       controllers: [RegisterUserHttpController, LoginHttpController, GetCurrentUserHttpController],
       providers: [

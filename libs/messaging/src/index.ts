@@ -14,7 +14,11 @@ export type { MessageHandler, Middleware, Outcome } from './handler.js';
 export type { RetryPolicy } from './middleware/retry.middleware.js';
 export type { BusLogger } from './logger.js';
 export { DEFAULT_ACK_WAIT_MS } from './defaults.js';
-export { MetricNames } from './metric-names.js';
+export { BusMetrics, metricOptions, MetricNames } from './metric-names.js';
+export type { MetricDefinition, MetricType } from './metric-names.js';
+export { existingOr } from './metrics/existing-or.js';
+export { BusStateReader } from './jetstream/bus-state.js';
+export type { BusState, ConsumerGroupLag } from './jetstream/bus-state.js';
 
 // The router: a handler registration → its consumer group behind the standard middleware chain.
 export { consumerGroupName, MessageRouter } from './router/message-router.js';
@@ -59,7 +63,7 @@ export type { DependencyBreaker, DependencyBreakerOptions } from './resilience/d
 export { MessagingModule } from './nest/messaging.module.js';
 export type { MessagingOptions, NatsCredentials } from './nest/messaging-options.js';
 export { MessagingRuntime, NatsUnavailableError, StreamsNotProvisionedError } from './nest/messaging-runtime.js';
-export { OnEvent } from './nest/on-event.decorator.js';
+export { eventHandlersOf, OnEvent } from './nest/on-event.decorator.js';
 export type { OnEventOptions } from './nest/on-event.decorator.js';
 export { JetStreamContext } from './nest/jetstream.context.js';
 export { connectJetStreamTransport } from './nest/jetstream.server.js';

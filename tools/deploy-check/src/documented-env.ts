@@ -37,6 +37,7 @@ export const SHARED_ENV = [
   'OUTBOX_POLL_INTERVAL_MS',
   'OUTBOX_BATCH_SIZE',
   'MESSAGE_ACK_WAIT_MS',
+  'READY_MAX_CONSUMER_PENDING',
 ] as const;
 
 /** Read by some apps only, keyed by app (= folder under apps/; README: "user", "email", …, "console"). */

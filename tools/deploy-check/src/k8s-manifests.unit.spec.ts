@@ -138,6 +138,8 @@ describe('k8s/ manifests: app Deployments and Services match apps/*', () => {
     ['a liveness probe that checks the dependencies', broken('apps/v1/Deployment', 'user-service', (d) => (container(d).livenessProbe.httpGet.path = '/health/ready')), /livenessProbe.httpGet.path must be \/health\/live/],
     ['a liveness probe on another port', broken('apps/v1/Deployment', 'user-service', (d) => (container(d).livenessProbe.httpGet.port = 3002)), /livenessProbe.httpGet.port must be 3001/],
     ['no liveness probe', broken('apps/v1/Deployment', 'user-service', (d) => delete container(d).livenessProbe), /livenessProbe must be an httpGet probe/],
+    ['a scrape annotation on another port', broken('apps/v1/Deployment', 'user-service', (d) => (d.spec.template.metadata.annotations['prometheus.io/port'] = '3002')), /pod annotation prometheus.io\/port must be "3001"/],
+    ['no scrape annotations', broken('apps/v1/Deployment', 'console', (d) => delete d.spec.template.metadata.annotations), /Deployment console: pod annotation prometheus.io\/scrape must be "true"/],
     ['no memory limit', broken('apps/v1/Deployment', 'user-service', (d) => delete container(d).resources.limits), /resources.limits.memory must be set/],
     ['the wrong image', broken('apps/v1/Deployment', 'user-service', (d) => (container(d).image = 'eventshop/email-service:dev')), /image must be eventshop\/user-service:<tag>/],
     ['a Service targeting another port', broken('v1/Service', 'user-service', (d) => (d.spec.ports[0].targetPort = 'http-alt')), /targetPort 3001/],

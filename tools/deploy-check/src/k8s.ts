@@ -400,6 +400,13 @@ export function checkK8sApps(docs: readonly unknown[], apps: readonly AppService
     } else if (env.get('DATABASE_NAME') !== app.database) {
       problems.push(`${where}: env DATABASE_NAME must be "${app.database}", got ${JSON.stringify(env.get('DATABASE_NAME'))}`);
     }
+    // Found by a Prometheus that discovers pods by annotation: the app's port, its /metrics.
+    const podAnnotations = ((deployment.spec as Manifest).template as Manifest).metadata as Manifest | undefined;
+    const scrape = isRecord(podAnnotations?.annotations) ? podAnnotations.annotations : {};
+    const wanted = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(app.port), 'prometheus.io/path': '/metrics' };
+    for (const [key, value] of Object.entries(wanted)) {
+      if (scrape[key] !== value) problems.push(`${where}: pod annotation ${key} must be "${value}", got ${JSON.stringify(scrape[key])}`);
+    }
     problems.push(...checkAppProbe(container.readinessProbe, READINESS_PATH, app.port, `${where}: readinessProbe`));
     problems.push(...checkAppProbe(container.livenessProbe, LIVENESS_PATH, app.port, `${where}: livenessProbe`));
     const resources = isRecord(container.resources) ? container.resources : {};

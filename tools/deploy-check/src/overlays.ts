@@ -39,8 +39,8 @@ const podLabels = (doc: Manifest) => (((doc.spec as Manifest | undefined)?.templ
 const WORKLOADS = ['apps/v1/Deployment', 'apps/v1/StatefulSet', 'batch/v1/Job'];
 
 /**
- * An image is pinned when it names a tag that is a version (starts with a digit: `16.6`,
- * `2.10.24-alpine`) — or, for our own images, any explicit tag but `latest`, since they are built
+ * An image is pinned when it names a tag that is a version (starts with a digit, or a `v` and a
+ * digit: `16.6`, `2.10.24-alpine`, `v3.5.0`) — or, for our own images, any explicit tag but `latest`, since they are built
  * and tagged by this repository (`dev` locally, the release in the prod overlay).
  */
 export function imageProblem(image: unknown): string | undefined {
@@ -49,7 +49,7 @@ export function imageProblem(image: unknown): string | undefined {
   const tag = /:([^:/]+)$/.exec(image)?.[1];
   if (!tag) return `${image} has no tag (that means :latest)`;
   if (tag === 'latest') return `${image} uses :latest`;
-  if (!image.startsWith('eventshop/') && !/^\d/.test(tag)) return `${image} is not pinned to a version tag`;
+  if (!image.startsWith('eventshop/') && !/^v?\d/.test(tag)) return `${image} is not pinned to a version tag`;
   return undefined;
 }
 

@@ -119,6 +119,8 @@ describe('pinned images', () => {
     ['postgres:16.6', undefined],
     ['nats:2.10.24-alpine', undefined],
     ['eventshop/user-service:dev', undefined],
+    ['prom/prometheus:v3.5.0', undefined],
+    ['prom/prometheus:vintage', /not pinned to a version tag/],
     ['maildev/maildev:latest', /uses :latest/],
     ['maildev/maildev', /has no tag/],
     ['registry.local:5000/maildev', /has no tag/],

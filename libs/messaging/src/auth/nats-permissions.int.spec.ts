@@ -11,6 +11,7 @@ import { toNatsHeaders } from '../jetstream/headers.js';
 import { deadLetterSubject } from '../middleware/dead-letter.middleware.js';
 import { DeadLetterAdmin } from '../dead-letter/dead-letter-admin.js';
 import { consumerGroupName } from '../router/message-router.js';
+import { BusStateReader } from '../jetstream/bus-state.js';
 
 // The shop's real identities (apps/*/package.json) and the generated config, on a nats-server of
 // this test's own. Before per-service users, every one of these forgeries succeeded.
@@ -69,6 +70,25 @@ describe('NATS with one user per service (real nats-server, generated authorizat
     const orders = jetstream(await as('newsletter-service'));
     await expect(orders.publish(namespacedSubject(topology, OrderPlacedV1.subject), '{}', { timeout: 2_000 })).rejects.toThrow(/permissions violation/i);
     expect(await storedEvents()).toBe(before + 1);
+  });
+
+  it('lets every service read its own groups\' lag and dead-letter depth (its /metrics), and read no dead letter', async () => {
+    const consumers = identities.filter((identity) => Object.keys(identity.consumes ?? {}).length > 0);
+    expect(consumers.length).toBeGreaterThan(0);
+    const parkedFor = consumerGroupName(consumers[0]!.service, Object.keys(consumers[0]!.consumes!)[0]!);
+    const { seq } = await jetstream(admin).publish(deadLetterSubject(topology.deadLetterSubjectRoot, parkedFor), '{}');
+    try {
+      for (const identity of consumers) {
+        const jsm = await jetstreamManager(await as(identity.service));
+        const groups = Object.keys(identity.consumes ?? {}).map((handler) => consumerGroupName(identity.service, handler));
+        const state = await new BusStateReader(() => jsm, topology, () => groups).read();
+        expect([identity.service, state.deadLetters]).toEqual([identity.service, new Map(groups.map((group) => [group, group === parkedFor ? 1 : 0]))]);
+        await expect(jsm.streams.getMessage(topology.deadLetterStream, { seq })).rejects.toThrow(/permissions violation/i);
+      }
+    } finally {
+      // The console's tests below count the dead letters from zero.
+      await (await jetstreamManager(admin)).streams.deleteMessage(topology.deadLetterStream, seq, false);
+    }
   });
 
   it('lets only the admin create, update, purge or delete streams', async () => {

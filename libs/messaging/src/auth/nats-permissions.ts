@@ -27,7 +27,8 @@ import { namespacedSubject, type Topology } from '../jetstream/topology.js';
  *   their ack wait ends), though never ack them (acks stay per group), delete a consumer or touch a
  *   stream. Closing it needs a history read without consumers (direct get, `allow_direct`);
  * - the JetStream API answers with stream metadata (`$JS.API.INFO`, `STREAM.INFO`) to every
- *   service: names and counts, no message content.
+ *   service: names and counts, no message content. A service with consumer groups may also ask for
+ *   the dead-letter stream's (its groups' dead-letter depth, a metric).
  *
  * The console is not a service but has a user of its own too (`watches`, `repairsDeadLetters`):
  * - watching reads both streams through ordered consumers (generated names again: create and pull
@@ -118,6 +119,10 @@ export function permissionsFor(identity: BusIdentity, topology: Topology): NatsP
       `$JS.ACK.${stream}.${group}.>`,
       deadLetterSubject(topology.deadLetterSubjectRoot, group),
     );
+  }
+  if (Object.keys(identity.consumes ?? {}).length > 0) {
+    // Its groups' dead-letter depth for /metrics: counts per subject, no message content (see the note at the top).
+    publish.push(`${api}.STREAM.INFO.${topology.deadLetterStream}`);
   }
   if (identity.readsHistory) {
     // Ordered consumers have generated names (one token): see the note at the top.

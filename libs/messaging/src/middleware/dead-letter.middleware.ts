@@ -1,5 +1,9 @@
+import { Counter, type Registry } from 'prom-client';
 import { ack, type Middleware } from '../handler.js';
-import { DeadLetterHeaders, type ReceivedMessage } from '../message.js';
+import { DeadLetterHeaders, isPermanentError, type ReceivedMessage } from '../message.js';
+import { BusMetrics, metricOptions } from '../metric-names.js';
+import { existingOr } from '../metrics/existing-or.js';
+import { RetriesExhaustedError } from './retry.middleware.js';
 import { MessageTooLargeError, type Publisher } from '../ports/publisher.js';
 import { type BusLogger, errorFields, silentLogger } from '../logger.js';
 
@@ -11,6 +15,20 @@ export interface DeadLetterOptions {
   readonly handler: string;
   readonly logger?: BusLogger;
   readonly now?: () => Date;
+  /** Where `eventshop_dead_letters_total{consumer,reason}` is counted; not counted without it. */
+  readonly metricsRegistry?: Registry;
+}
+
+/**
+ * Why a message was dead-lettered, as a metric label with few values: its retries ran out, it can
+ * never succeed (a permanent error: malformed, breaks its contract), or it failed with no retry
+ * policy in the chain to try again.
+ */
+export type DeadLetterReasonClass = 'retries_exhausted' | 'permanent' | 'error';
+
+export function deadLetterReasonClass(error: unknown): DeadLetterReasonClass {
+  if (error instanceof RetriesExhaustedError) return 'retries_exhausted';
+  return isPermanentError(error) ? 'permanent' : 'error';
 }
 
 /** `dlq.<consumer>`: one subject per consumer group, so a replay knows where a message belongs. */
@@ -30,6 +48,10 @@ export function deadLetter(options: DeadLetterOptions): Middleware {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? (() => new Date());
   const firstFailures = new FirstFailures();
+  const registry = options.metricsRegistry;
+  const parkedTotal = registry
+    ? existingOr(registry, BusMetrics.DeadLetters.name, Counter, () => new Counter({ ...metricOptions(BusMetrics.DeadLetters), registers: [registry] }))
+    : undefined;
   return (next) => async (message) => {
     try {
       const outcome = await next(message);
@@ -59,6 +81,8 @@ export function deadLetter(options: DeadLetterOptions): Middleware {
           headers: { ...parked.headers, [DeadLetterHeaders.PayloadOmitted]: String(message.payload.byteLength) },
         });
       }
+      // Rare, so a label object per dead letter is fine.
+      parkedTotal?.inc({ consumer: message.consumer, reason: deadLetterReasonClass(error) });
       logger.error('message dead-lettered', {
         ...errorFields(error),
         messageId: message.id,

@@ -4,6 +4,10 @@ import { retry } from './retry.middleware.js';
 import { DeadLetterHeaders, type OutgoingMessage } from '../message.js';
 import { MessageTooLargeError, type Publisher } from '../ports/publisher.js';
 import { fakeReceivedMessage } from '../testing/fake-message.js';
+import { Registry } from 'prom-client';
+import { MalformedMessageError } from '../message.js';
+import { MetricNames } from '../metric-names.js';
+import { metricSample } from '../testing/metric-sample.js';
 
 function recordingPublisher(fail = false): Publisher & { sent: OutgoingMessage[] } {
   const sent: OutgoingMessage[] = [];
@@ -116,5 +120,26 @@ describe('dead-letter middleware', () => {
       '2026-11-23T09:00:00.000Z',
       '2026-11-23T10:00:00.000Z',
     ]);
+  });
+
+  it('counts what it parked by consumer group and reason class, and nothing it could not park', async () => {
+    const registry = new Registry();
+    const failing = (error: Error) => async () => {
+      throw error;
+    };
+    const park = (publisher: Publisher) => deadLetter({ publisher, subjectPrefix: 'dlq', handler: 'h', metricsRegistry: registry });
+    const consumer = 'svc__h';
+    const exhausted = retry({ maxAttempts: 2, initialIntervalMs: 1, multiplier: 1, maxIntervalMs: 1 })(failing(new Error('smtp down')));
+
+    await park(recordingPublisher())(exhausted)(fakeReceivedMessage({ consumer, deliveryCount: 2 }));
+    await park(recordingPublisher())(failing(new MalformedMessageError('not json')))(fakeReceivedMessage({ consumer }));
+    await park(recordingPublisher())(failing(new MalformedMessageError('not json')))(fakeReceivedMessage({ consumer }));
+    await park(recordingPublisher())(failing(new Error('no retry policy')))(fakeReceivedMessage({ consumer }));
+    await expect(park(recordingPublisher(true))(failing(new Error('boom')))(fakeReceivedMessage({ consumer }))).rejects.toThrow();
+
+    const sample = (reason: string) => metricSample(registry, MetricNames.DeadLetters, { consumer, reason });
+    expect(await sample('retries_exhausted')).toBe(1);
+    expect(await sample('permanent')).toBe(2);
+    expect(await sample('error')).toBe(1);
   });
 });

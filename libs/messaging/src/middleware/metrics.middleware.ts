@@ -1,6 +1,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Middleware } from '../handler.js';
-import { MetricNames } from '../metric-names.js';
+import { BusMetrics, metricOptions } from '../metric-names.js';
+import { existingOr } from '../metrics/existing-or.js';
 
 /** How a delivery ended: handled, handed back for redelivery, or failed for good (dead letter). */
 export type HandlingOutcome = 'ack' | 'retry' | 'error';
@@ -16,6 +17,14 @@ export interface MessageMetricsOptions {
   readonly now?: () => number;
 }
 
+/** One consumer group's label children, bound once: the hot path allocates no label objects. */
+interface GroupSeries {
+  readonly ack: Counter.Internal;
+  readonly retry: Counter.Internal;
+  readonly error: Counter.Internal;
+  readonly seconds: Histogram.Internal<string>;
+}
+
 /**
  * Counts and times every delivery per consumer group:
  * `eventshop_messages_handled_total{consumer,outcome}` and
@@ -23,54 +32,52 @@ export interface MessageMetricsOptions {
  *
  * The outcome is what the rest of the chain answered: `ack`, `retry` (a redelivery was asked for)
  * or `error` (it threw). Placed just inside the dead-letter middleware, `retry` counts retries
- * scheduled by the retry middleware and `error` counts messages given up on (dead-lettered).
+ * scheduled by the retry middleware (naks with delay) and `error` counts messages given up on
+ * (dead-lettered).
  *
  * The metrics are created in the registry on first use and shared by every handler after that, so
- * wrapping each handler with `metrics({ registry })` is fine.
+ * wrapping each handler with `metrics({ registry })` is fine. Each consumer group's series are
+ * bound once (prom-client's `labels()` children), so a delivery costs two increments and a lookup.
  */
 export function metrics(options: MessageMetricsOptions): Middleware {
-  const handled = existingOr(options.registry, MetricNames.MessagesHandled, Counter, () =>
-    new Counter({
-      name: MetricNames.MessagesHandled,
-      help: 'Messages handled, by consumer group and outcome (ack, retry, error).',
-      labelNames: ['consumer', 'outcome'],
-      registers: [options.registry],
-    }),
+  const { MessagesHandled, HandlingSeconds } = BusMetrics;
+  const handled = existingOr(options.registry, MessagesHandled.name, Counter, () =>
+    new Counter({ ...metricOptions(MessagesHandled), registers: [options.registry] }),
   );
-  const duration = existingOr(options.registry, MetricNames.HandlingSeconds, Histogram, () =>
-    new Histogram({
-      name: MetricNames.HandlingSeconds,
-      help: 'Time from a delivery entering the handler chain to its outcome, by consumer group.',
-      labelNames: ['consumer'],
-      buckets: [...(options.buckets ?? defaultBuckets)],
-      registers: [options.registry],
-    }),
+  const duration = existingOr(options.registry, HandlingSeconds.name, Histogram, () =>
+    new Histogram({ ...metricOptions(HandlingSeconds), buckets: [...(options.buckets ?? defaultBuckets)], registers: [options.registry] }),
   );
   const now = options.now ?? (() => performance.now());
+  // A wrapped handler usually sees one consumer group; a map keeps it right when it sees more.
+  const byGroup = new Map<string, GroupSeries>();
+  const seriesOf = (consumer: string): GroupSeries => {
+    let series = byGroup.get(consumer);
+    if (series === undefined) {
+      series = {
+        ack: handled.labels(consumer, 'ack'),
+        retry: handled.labels(consumer, 'retry'),
+        error: handled.labels(consumer, 'error'),
+        seconds: duration.labels(consumer),
+      };
+      // Every outcome's series exists from the group's first delivery, at 0, so rate() sees the
+      // first retry or failure instead of a series that appears with it (Prometheus' advice).
+      for (const counter of [series.ack, series.retry, series.error]) counter.inc(0);
+      byGroup.set(consumer, series);
+    }
+    return series;
+  };
 
   return (next) => async (message) => {
     const startedAt = now();
-    let outcome: HandlingOutcome = 'error';
+    const series = seriesOf(message.consumer);
+    let counter = series.error;
     try {
       const result = await next(message);
-      outcome = result && result.kind === 'retry' ? 'retry' : 'ack';
+      counter = result && result.kind === 'retry' ? series.retry : series.ack;
       return result;
     } finally {
-      handled.inc({ consumer: message.consumer, outcome });
-      duration.observe({ consumer: message.consumer }, (now() - startedAt) / 1000);
+      counter.inc();
+      series.seconds.observe((now() - startedAt) / 1000);
     }
   };
-}
-
-/** The metric already registered under `name`, or a new one; a metric of another type is an error. */
-function existingOr<T extends object>(
-  registry: Registry,
-  name: string,
-  type: abstract new (...args: never[]) => T,
-  create: () => T,
-): T {
-  const existing = registry.getSingleMetric(name);
-  if (existing === undefined) return create();
-  if (!(existing instanceof type)) throw new Error(`metric ${name} is already registered with another type`);
-  return existing;
 }

@@ -70,4 +70,10 @@ describe('metrics middleware', () => {
     new Counter({ name: MetricNames.HandlingSeconds, help: 'not a histogram', registers: [registry] });
     expect(() => metrics({ registry })).toThrow(/another type/);
   });
+
+  it("exports every outcome's series at 0 from a group's first delivery", async () => {
+    await metrics({ registry, now })(handlerTaking(0, 'ack'))(fakeReceivedMessage({ consumer: 'a' }));
+    expect(await metricSample(registry, MetricNames.MessagesHandled, { consumer: 'a', outcome: 'retry' })).toBe(0);
+    expect(await metricSample(registry, MetricNames.MessagesHandled, { consumer: 'a', outcome: 'error' })).toBe(0);
+  });
 });

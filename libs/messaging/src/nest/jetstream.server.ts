@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { Server, type CustomTransportStrategy, type MessageHandler as NestHandler } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { MessageRouter, type EventHandler } from '../router/message-router.js';
+import { consumerGroupName, MessageRouter, type EventHandler } from '../router/message-router.js';
 import { JetStreamContext } from './jetstream.context.js';
 import { declaresEventHandlers, JETSTREAM_TRANSPORT, registrationOf } from './on-event.decorator.js';
 import { MessagingRuntime } from './messaging-runtime.js';
@@ -47,7 +47,9 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         // Handlers sharing a pattern share a name (see OnEvent); the router refuses the second one.
         for (let handler: NestHandler | undefined = head; handler; handler = handler.next) {
           const registration = registrationOf(handler);
-          if (registration) await this.router.subscribe(registration, this.invoker(handler));
+          if (!registration) continue;
+          await this.router.subscribe(registration, this.invoker(handler));
+          this.runtime.trackConsumerGroup(consumerGroupName(options.serviceName, registration.handler));
         }
       }
       callback();

@@ -15,6 +15,8 @@ import { JetStreamPublisher } from '../jetstream/jetstream-publisher.js';
 import { JetStreamSubscriber } from '../jetstream/jetstream-subscriber.js';
 import { type BusLogger, silentLogger } from '../logger.js';
 import type { DependencyBreaker } from '../resilience/dependency-breaker.js';
+import { BusStateReader } from '../jetstream/bus-state.js';
+import { registerBusStateMetrics } from '../jetstream/bus-state.metrics.js';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging-options.js';
 
 /** Raised at start-up when NATS cannot be reached; its message says what to do. */
@@ -47,7 +49,10 @@ export class StreamsNotProvisionedError extends Error {
 export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
   readonly topology: Topology;
   readonly logger: BusLogger;
+  /** The lag and dead letters of this service's consumer groups, for `/metrics` and readiness. */
+  readonly busState: BusStateReader;
   private readonly breakers = new Map<string, DependencyBreaker>();
+  private readonly consumerGroups = new Set<string>();
   private state?: {
     connection: NatsConnection;
     js: JetStreamClient;
@@ -59,6 +64,13 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(MESSAGING_OPTIONS) readonly options: MessagingOptions) {
     this.topology = topologyFor(options.namespace);
     this.logger = options.logger ?? silentLogger;
+    this.busState = new BusStateReader(() => this.live.jsm, this.topology, () => [...this.consumerGroups]);
+    if (options.metricsRegistry) {
+      registerBusStateMetrics(options.metricsRegistry, {
+        busState: () => this.busState.read(),
+        breakers: () => [...this.breakers].map(([name, breaker]) => [name, breaker.state] as const),
+      });
+    }
   }
 
   async onModuleInit(): Promise<void> {
@@ -134,6 +146,11 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
     if (this.breakers.has(name)) throw new Error(`a breaker named "${name}" is already registered`);
     this.breakers.set(name, breaker);
     return breaker;
+  }
+
+  /** Adds a consumer group of this service to the ones whose lag `busState` reports (the transport does, per handler). */
+  trackConsumerGroup(group: string): void {
+    this.consumerGroups.add(group);
   }
 
   breaker(name: string): DependencyBreaker {

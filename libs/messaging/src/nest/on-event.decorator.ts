@@ -1,5 +1,7 @@
-import { applyDecorators, Catch, type RpcExceptionFilter, UseFilters } from '@nestjs/common';
+import { applyDecorators, Catch, type INestApplication, type RpcExceptionFilter, UseFilters } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { EventPattern, type MessageHandler as NestHandler } from '@nestjs/microservices';
+import { PATTERN_EXTRAS_METADATA } from '@nestjs/microservices/constants.js';
 import { throwError, type Observable } from 'rxjs';
 import type { EventContract } from '@eventshop/contracts';
 import { subjectOf, type HandlerOptions, type HandlerRegistration } from '../router/message-router.js';
@@ -22,6 +24,28 @@ export function declaresEventHandlers(type: object): boolean {
 export function registrationOf(handler: NestHandler): HandlerRegistration | undefined {
   if (!handler.isEventHandler) return undefined;
   return (handler.extras as { eventshop?: HandlerRegistration } | undefined)?.eventshop;
+}
+
+/**
+ * Every `@OnEvent` registration the controllers of `app` declare, read from their metadata (the
+ * app need not be listening): what the service really consumes, for checks against what it
+ * declares elsewhere (its package.json's `eventshop.bus.consumes`, the AsyncAPI document).
+ */
+export function eventHandlersOf(app: INestApplication): HandlerRegistration[] {
+  const registrations: HandlerRegistration[] = [];
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const controller of module.controllers.values()) {
+      const type = controller.metatype;
+      if (typeof type !== 'function' || !declaresEventHandlers(type)) continue;
+      const prototype = type.prototype as Record<string, unknown>;
+      for (const name of Object.getOwnPropertyNames(prototype)) {
+        const method = name === 'constructor' ? undefined : prototype[name];
+        const extras = typeof method === 'function' ? (Reflect.getMetadata(PATTERN_EXTRAS_METADATA, method) as { eventshop?: HandlerRegistration } | undefined) : undefined;
+        if (extras?.eventshop) registrations.push(extras.eventshop);
+      }
+    }
+  }
+  return registrations;
 }
 
 /**

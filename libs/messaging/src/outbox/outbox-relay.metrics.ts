@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { MetricNames } from '../metric-names.js';
+import { BusMetrics, metricOptions } from '../metric-names.js';
 
 /** Where the outbox relay's numbers come from; each is read at scrape time. */
 export interface OutboxRelayMetricsSource {
@@ -22,24 +22,21 @@ export interface OutboxRelayMetricsSource {
  */
 export function registerOutboxRelayMetrics(registry: Registry, source: OutboxRelayMetricsSource): void {
   new Gauge({
-    name: MetricNames.OutboxPendingRows,
-    help: 'Outbox rows written but not yet published to the broker.',
+    ...metricOptions(BusMetrics.OutboxPendingRows),
     registers: [registry],
     async collect() {
       this.set(await readOrNaN(source.pendingRows));
     },
   });
   new Gauge({
-    name: MetricNames.OutboxLagSeconds,
-    help: 'Age in seconds of the oldest unpublished outbox row (0 when none is pending).',
+    ...metricOptions(BusMetrics.OutboxLagSeconds),
     registers: [registry],
     async collect() {
       this.set(await readOrNaN(source.lagSeconds));
     },
   });
   new Counter({
-    name: MetricNames.OutboxPublished,
-    help: 'Outbox rows published to the broker since the process started.',
+    ...metricOptions(BusMetrics.OutboxPublished),
     registers: [registry],
     collect() {
       // The relay keeps the count; mirror it (a counter has no set()).

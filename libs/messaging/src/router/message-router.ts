@@ -188,6 +188,7 @@ export class MessageRouter {
         subjectPrefix: options.topology.deadLetterSubjectRoot,
         handler: registration.handler,
         logger,
+        metricsRegistry: options.metricsRegistry,
       }),
       ...(options.metricsRegistry ? [metrics({ registry: options.metricsRegistry })] : []),
       retry({ ...defaultRetryPolicy, ...options.retry, ...registration.retry }, logger),

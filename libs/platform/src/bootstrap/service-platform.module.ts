@@ -56,7 +56,7 @@ export class ServicePlatformModule {
           logger,
           metricsRegistry: registry,
         }),
-        HealthModule.forRoot(),
+        HealthModule.forRoot({ maxConsumerPending: config.READY_MAX_CONSUMER_PENDING }),
       ],
       controllers: [MetricsController],
       providers: [

@@ -18,6 +18,8 @@ import { correlationMiddleware } from '../http/correlation.middleware.js';
 import { HttpErrorsFilter } from '../http/http-exception.filter.js';
 import { createValidationPipe } from '../http/validation.js';
 import type { ServiceLogger } from '../logging/service-logger.js';
+import { METRICS_REGISTRY } from '../metrics/metrics.controller.js';
+import { httpMetrics } from '../metrics/http-metrics.js';
 
 export interface StartServiceOptions {
   readonly module: unknown;
@@ -41,6 +43,8 @@ export async function startService(options: StartServiceOptions): Promise<INestA
   const app = await NestFactory.create<NestExpressApplication>(options.module as never, { logger: options.logger, abortOnError: false });
   // The client's address (rate limits, logs) comes from X-Forwarded-For only behind a trusted proxy.
   app.set('trust proxy', options.config.TRUST_PROXY);
+  // First, so every request is timed, those refused early (401, 404) included.
+  app.use(httpMetrics(app.get(METRICS_REGISTRY)));
   // Security headers on every response (nosniff, frame options, HSTS, a strict CSP, no X-Powered-By).
   app.use(helmet());
   app.use(correlationMiddleware);

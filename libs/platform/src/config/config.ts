@@ -10,6 +10,12 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * READY_MAX_CONSUMER_PENDING's default: generous, so a busy service catching up is never taken out
+ * of its Service; only one hopelessly behind is.
+ */
+export const DEFAULT_READY_MAX_CONSUMER_PENDING = 100_000;
+
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
@@ -95,6 +101,8 @@ export function baseConfigSchema(defaults: { port: number; database: string }) {
     OUTBOX_POLL_INTERVAL_MS: positiveInt.default(1000),
     OUTBOX_BATCH_SIZE: positiveInt.max(10_000).default(100),
     MESSAGE_ACK_WAIT_MS: positiveInt.min(1000).default(DEFAULT_ACK_WAIT_MS),
+    // Readiness fails while a consumer group has more undelivered messages than this; 0: never (see HealthController).
+    READY_MAX_CONSUMER_PENDING: z.coerce.number().int().min(0).default(DEFAULT_READY_MAX_CONSUMER_PENDING),
   });
 }
 

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
  */
 export interface AppManifest {
   readonly name: string;
+  /** The app's package version (its API documents carry it). */
+  readonly version: string;
   readonly port: number;
   readonly database?: string;
 }
@@ -19,10 +21,11 @@ export interface ServiceManifest extends AppManifest {
 export function readAppManifest(packageJsonUrl: URL): AppManifest {
   const pkg = JSON.parse(readFileSync(packageJsonUrl, 'utf8')) as {
     name: string;
+    version: string;
     eventshop?: { port: number; database?: string };
   };
   if (!pkg.eventshop) throw new Error(`${packageJsonUrl.pathname} has no "eventshop" block`);
-  return { name: pkg.name.replace(/^@eventshop\//, ''), ...pkg.eventshop };
+  return { name: pkg.name.replace(/^@eventshop\//, ''), version: pkg.version, ...pkg.eventshop };
 }
 
 /** Reads the manifest of the service whose package.json is at `packageJsonUrl`; it must name a database. */

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { DEFAULT_READY_MAX_CONSUMER_PENDING } from '../config/config.js';
 import { HEALTH_OPTIONS, HealthController, type HealthOptions } from './health.controller.js';
 
 /** `/health`, `/health/live` and `/health/ready` (see HealthController). */
@@ -10,7 +11,7 @@ export class HealthModule {
       module: HealthModule,
       imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController],
-      providers: [{ provide: HEALTH_OPTIONS, useValue: { database: options.database ?? true } satisfies HealthOptions }],
+      providers: [{ provide: HEALTH_OPTIONS, useValue: { database: options.database ?? true, maxConsumerPending: options.maxConsumerPending ?? DEFAULT_READY_MAX_CONSUMER_PENDING } satisfies HealthOptions }],
     };
   }
 }
