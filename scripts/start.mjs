@@ -113,7 +113,8 @@ try {
     rootDir,
     mail,
     services: onlyServices.length > 0 ? onlyServices : undefined,
-    env: infrastructure.env,
+    // Logs for a person at a terminal, unless LOG_FORMAT says otherwise.
+    env: { LOG_FORMAT: process.env.LOG_FORMAT || 'pretty', ...infrastructure.env },
     signal: startup.signal,
     onUnexpectedExit: (service, exit) => {
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;

@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { MessagingModule } from '@eventshop/messaging';
-import { AdminCredentials, createServiceRegistry, HealthModule, JsonLogger, METRICS_REGISTRY, MetricsController, natsCredentials } from '@eventshop/platform';
+import { AdminCredentials, createServiceRegistry, HealthModule, ServiceLogger, METRICS_REGISTRY, MetricsController, natsCredentials } from '@eventshop/platform';
 import { CONSOLE_CONFIG, type ConsoleConfig, manifest } from './config.js';
 import { EventFeed } from './events/event-feed.js';
 import { EventStreamController } from './events/event-stream.controller.js';
@@ -20,7 +20,7 @@ import { SnapshotController } from './page/snapshot.controller.js';
  */
 @Module({})
 export class ConsoleModule {
-  static register(config: ConsoleConfig, logger: JsonLogger): DynamicModule {
+  static register(config: ConsoleConfig, logger: ServiceLogger): DynamicModule {
     return {
       module: ConsoleModule,
       imports: [
@@ -45,7 +45,7 @@ export class ConsoleModule {
       ],
       providers: [
         { provide: CONSOLE_CONFIG, useValue: config },
-        { provide: JsonLogger, useValue: logger },
+        { provide: ServiceLogger, useValue: logger },
         { provide: METRICS_REGISTRY, useValue: createServiceRegistry(manifest.name) },
         { provide: AdminCredentials, useValue: new AdminCredentials(config.ADMIN_TOKEN) },
         EventFeed,

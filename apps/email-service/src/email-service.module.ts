@@ -1,6 +1,6 @@
 import { type DynamicModule, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { MessagingRuntime, PersonalDataClient } from '@eventshop/messaging';
-import { ApiDocsModule, CreateForgottenUsers1764800000200, type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
+import { ApiDocsModule, CreateForgottenUsers1764800000200, type ServiceLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
 import { emailServiceApi } from './email-service.api.js';
 import { type EmailServiceConfig, manifest } from './config.js';
 import { MAILER } from './mail/domain/mailer.port.js';
@@ -29,7 +29,7 @@ import { ForgetRecipientEventController } from './forget-recipient/forget-recipi
 export class EmailServiceModule implements OnApplicationShutdown {
   constructor(private readonly smtp: SmtpMailer) {}
 
-  static register(config: EmailServiceConfig, logger: JsonLogger): DynamicModule {
+  static register(config: EmailServiceConfig, logger: ServiceLogger): DynamicModule {
     return {
       module: EmailServiceModule,
       imports: [

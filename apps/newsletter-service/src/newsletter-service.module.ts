@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ApiDocsModule, CreateForgottenUsers1764800000200, type JsonLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
+import { ApiDocsModule, CreateForgottenUsers1764800000200, type ServiceLogger, LinkSigner, ServicePlatformModule } from '@eventshop/platform';
 import { newsletterServiceApi } from './newsletter-service.api.js';
 import { manifest, type NewsletterServiceConfig } from './config.js';
 import { SubscriptionRecord } from './subscriptions/infrastructure/subscription.record.js';
@@ -21,7 +21,7 @@ import { ForgetSubscriberEventController } from './forget-subscriber/forget-subs
 /** The composition root of newsletter-service. */
 @Module({})
 export class NewsletterServiceModule {
-  static register(config: NewsletterServiceConfig, logger: JsonLogger): DynamicModule {
+  static register(config: NewsletterServiceConfig, logger: ServiceLogger): DynamicModule {
     return {
       module: NewsletterServiceModule,
       imports: [

@@ -20,7 +20,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { deleteStreams, MessagingRuntime } from '@eventshop/messaging';
 import { TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
-import { JsonLogger, startService } from '@eventshop/platform';
+import { ServiceLogger, startService } from '@eventshop/platform';
 import { loadOrderServiceConfig, manifest } from './config.js';
 import { OrderServiceModule } from './order-service.module.js';
 
@@ -101,7 +101,7 @@ describe('one PostgreSQL role per service (deploy/postgres/init-service-roles.sh
       }),
       PORT: 0,
     };
-    const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
+    const logger = new ServiceLogger(manifest.name, { level: config.LOG_LEVEL, format: config.LOG_FORMAT });
     app = await startService({ module: OrderServiceModule.register(config, logger), config, logger });
     runtime = app.get(MessagingRuntime);
   }, 60_000);

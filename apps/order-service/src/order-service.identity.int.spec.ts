@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { OrderPlacedV1, UserSignedUpV1 } from '@eventshop/contracts';
 import { busIdentitiesIn, ensureStreams, JetStreamPublisher, StreamsNotProvisionedError, topologyFor } from '@eventshop/messaging';
 import { ADMIN, eventually, publishEvent, startSecuredNats, TEST_POSTGRES_URL, uniqueName, type SecuredNats } from '@eventshop/messaging/testing';
-import { databaseUrl, dropDatabase, JsonLogger, startService } from '@eventshop/platform';
+import { databaseUrl, dropDatabase, ServiceLogger, startService } from '@eventshop/platform';
 import { serviceTestConfig, testJwtKeys, testTokenSigner } from '@eventshop/platform/testing';
 import { loadOrderServiceConfig, manifest } from './config.js';
 import { OrderServiceModule } from './order-service.module.js';
@@ -49,7 +49,7 @@ describe('order-service with its own NATS identity (real nats-server with the ge
     });
   const start = async () => {
     const config = configFor();
-    const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
+    const logger = new ServiceLogger(manifest.name, { level: config.LOG_LEVEL, format: config.LOG_FORMAT });
     return startService({ module: OrderServiceModule.register(config, logger), config, logger });
   };
 

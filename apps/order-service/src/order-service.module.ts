@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ApiDocsModule, CreateForgottenUsers1764800000200, type JsonLogger, ServicePlatformModule } from '@eventshop/platform';
+import { ApiDocsModule, CreateForgottenUsers1764800000200, type ServiceLogger, ServicePlatformModule } from '@eventshop/platform';
 import { orderServiceApi } from './order-service.api.js';
 import { manifest, type OrderServiceConfig } from './config.js';
 import { CustomerRecord } from './customers/infrastructure/customer.record.js';
@@ -24,7 +24,7 @@ import { ListMyOrdersHttpController } from './list-my-orders/list-my-orders.http
 /** The composition root of order-service: its features on top of the shared platform. */
 @Module({})
 export class OrderServiceModule {
-  static register(config: OrderServiceConfig, logger: JsonLogger): DynamicModule {
+  static register(config: OrderServiceConfig, logger: ServiceLogger): DynamicModule {
     return {
       module: OrderServiceModule,
       imports: [

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { OrderPlacedV1, UserSignedUpV1 } from '@eventshop/contracts';
 import { DataSource } from 'typeorm';
 import { eventually } from '@eventshop/messaging/testing';
-import { ADMIN_TOKEN_HEADER, databaseUrl, JsonLogger } from '@eventshop/platform';
+import { ADMIN_TOKEN_HEADER, databaseUrl, ServiceLogger } from '@eventshop/platform';
 import { at, envelope, fixturePeople, seededRandom, shuffledWithDuplicates, userHistory } from './testing/history.fixture.js';
 import { type RunningReadModel, startReadModelService, TEST_ADMIN_TOKEN } from './testing/service.fixture.js';
 import { ReadModelClient, ReadModelQueryError } from './request-reply/read-model.client.js';
@@ -179,7 +179,7 @@ describe('read-model-service (in-process; real PostgreSQL and NATS JetStream)', 
         service.app.get(DataSource),
         service.app.get(ProjectionWriter),
         trafficBeforeSwap,
-        service.app.get(JsonLogger),
+        service.app.get(ServiceLogger),
       );
 
       await rebuild.execute();

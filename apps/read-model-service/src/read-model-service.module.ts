@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { MessagingRuntime, PersonalDataClient } from '@eventshop/messaging';
 import { PERSONAL_DATA } from './read-model/domain/personal-data.port.js';
-import { AdminCredentials, ApiDocsModule, type JsonLogger, ServicePlatformModule } from '@eventshop/platform';
+import { AdminCredentials, ApiDocsModule, type ServiceLogger, ServicePlatformModule } from '@eventshop/platform';
 import { readModelServiceApi } from './read-model-service.api.js';
 import { manifest, type ReadModelServiceConfig } from './config.js';
 import { EVENT_HISTORY } from './read-model/domain/event-history.port.js';
@@ -22,7 +22,7 @@ import { RebuildHttpController } from './rebuild/rebuild.http.controller.js';
 /** The composition root of read-model-service. */
 @Module({})
 export class ReadModelServiceModule {
-  static register(config: ReadModelServiceConfig, logger: JsonLogger): DynamicModule {
+  static register(config: ReadModelServiceConfig, logger: ServiceLogger): DynamicModule {
     return {
       module: ReadModelServiceModule,
       imports: [

@@ -1,5 +1,5 @@
 import { type DynamicModule, Inject, type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
-import { ApiDocsModule, type JsonLogger, loadKey, type RateLimits, rateLimits, ServicePlatformModule } from '@eventshop/platform';
+import { ApiDocsModule, type ServiceLogger, loadKey, type RateLimits, rateLimits, ServicePlatformModule } from '@eventshop/platform';
 import { normalizeEmail } from './users/domain/user.js';
 import { manifest, type UserServiceConfig } from './config.js';
 import { UserRecord } from './users/infrastructure/user.record.js';
@@ -47,7 +47,7 @@ export class UserServiceModule implements NestModule {
     consumer.apply(...rateLimits(this.authRateLimits)).forRoutes({ path: 'users/me', method: RequestMethod.DELETE });
   }
 
-  static register(config: UserServiceConfig, logger: JsonLogger): DynamicModule {
+  static register(config: UserServiceConfig, logger: ServiceLogger): DynamicModule {
     const privateKey = loadKey({
       inline: config.JWT_PRIVATE_KEY,
       file: config.JWT_PRIVATE_KEY_FILE,

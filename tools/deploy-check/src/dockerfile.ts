@@ -6,6 +6,9 @@
 
 export const BASE_IMAGE = 'node:24-bookworm-slim';
 
+/** The platform's tracing preload, which every service starts with (the dev runner loads the same file). */
+export const TRACING_PRELOAD = 'libs/platform/dist/tracing/register.js';
+
 interface Instruction {
   readonly keyword: string;
   readonly args: string;
@@ -64,6 +67,10 @@ export function checkDockerfile(text: string): string[] {
   const cmd = finalStage.filter((i) => i.keyword === 'CMD').at(-1);
   if (!cmd || !/\bnode\b/.test(cmd.args) || !cmd.args.includes('apps/${SERVICE}/dist/main.js')) {
     problems.push('the runtime stage must CMD node apps/${SERVICE}/dist/main.js');
+  }
+  // The tracing preload must run before the app loads, or http, express and pg go uninstrumented.
+  if (cmd && !cmd.args.includes(`--import ./${TRACING_PRELOAD}`)) {
+    problems.push(`the runtime stage's CMD must preload tracing: node --import ./${TRACING_PRELOAD} …`);
   }
   return problems;
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 
 export interface ExitInfo {
   code: number | null;
@@ -44,10 +45,11 @@ function killLiveChildrenOnExit(): void {
 
 export interface ManagedProcessOptions {
   /**
-   * What to run: a script with this Node binary (`process.execPath`, the watchdog preloaded), or an
-   * executable as it is (e.g. `postgres`; no watchdog, so it outlives a runner killed with SIGKILL).
+   * What to run: a script with this Node binary (`process.execPath`, the watchdog preloaded, then
+   * `preload`'s modules, each with `--import`), or an executable as it is (e.g. `postgres`; no
+   * watchdog, so it outlives a runner killed with SIGKILL).
    */
-  program: { script: string } | { executable: string };
+  program: { script: string; preload?: readonly string[] } | { executable: string };
   args?: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -74,7 +76,10 @@ export class ManagedProcess {
     const { program } = options;
     const [command, args] =
       'script' in program
-        ? [process.execPath, [WATCHDOG_IMPORT, program.script, ...(options.args ?? [])]]
+        ? [
+            process.execPath,
+            [WATCHDOG_IMPORT, ...(program.preload ?? []).map((file) => `--import=${pathToFileURL(file).href}`), program.script, ...(options.args ?? [])],
+          ]
         : [program.executable, options.args ?? []];
     this.child = spawn(command, args, {
       cwd: options.cwd,

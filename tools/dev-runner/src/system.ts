@@ -5,6 +5,9 @@ import { createConsoleLog } from './log.js';
 import { describeExit, httpStatus, ManagedProcess, waitUntilReady, type ExitInfo } from './managed-process.js';
 import { assertPortsFree } from './ports.js';
 
+/** The platform's tracing preload, relative to the repository root (the Dockerfile's CMD loads it too). */
+export const TRACING_PRELOAD = 'libs/platform/dist/tracing/register.js';
+
 export interface SystemOptions {
   /** The repository root (where apps/ and node_modules/ are); also the services' working directory. */
   rootDir: string;
@@ -169,7 +172,7 @@ class System implements RunningSystem {
     await assertPortsFree([{ port: slot.info.port, owner: name }]);
     this.assertRunning();
     const child: ManagedProcess = new ManagedProcess({
-      program: { script: slot.spec.entry },
+      program: { script: slot.spec.entry, preload: this.tracingPreload() },
       cwd: this.options.rootDir,
       env: this.serviceEnv(slot),
       onLine: (line) => this.log(name, line),
@@ -203,6 +206,15 @@ class System implements RunningSystem {
       }
     })();
     return this.stopping;
+  }
+
+  /**
+   * The platform's tracing preload, as every service starts with it (see the Dockerfile's CMD): it
+   * starts the OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT is set, and does nothing otherwise.
+   */
+  private tracingPreload(): string[] {
+    const preload = join(this.options.rootDir, TRACING_PRELOAD);
+    return existsSync(preload) ? [preload] : [];
   }
 
   private serviceEnv(slot: Slot): NodeJS.ProcessEnv {

@@ -1,6 +1,6 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { JsonLogger } from '@eventshop/platform';
+import { ServiceLogger } from '@eventshop/platform';
 import { EventFeed } from './event-feed.js';
 
 const DEFAULT_BACKLOG = 200;
@@ -19,7 +19,7 @@ const HEARTBEAT_MS = 15_000;
 export class EventStreamController {
   constructor(
     private readonly feed: EventFeed,
-    private readonly logger: JsonLogger,
+    private readonly logger: ServiceLogger,
   ) {}
 
   @Get()

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { JsonLogger } from '@eventshop/platform';
+import { ServiceLogger } from '@eventshop/platform';
 import { ConsumerGroups, type ConsumerGroupState } from '../consumer-groups/consumer-groups.js';
 import { OutboxGauges, type OutboxState } from '../outbox/outbox-gauges.js';
 import { DeadLetters, type DeadLetterList } from '../dead-letters/dead-letters.js';
@@ -28,7 +28,7 @@ export class SnapshotController {
     private readonly outboxes: OutboxGauges,
     private readonly deadLetters: DeadLetters,
     private readonly mails: CaughtMails,
-    private readonly logger: JsonLogger,
+    private readonly logger: ServiceLogger,
   ) {}
 
   @Get()

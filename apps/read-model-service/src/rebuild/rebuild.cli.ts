@@ -4,7 +4,7 @@
 // generation is live, 1 on failure, 2 while another rebuild is running.
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { JsonLogger, runMain } from '@eventshop/platform';
+import { ServiceLogger, runMain } from '@eventshop/platform';
 import { loadReadModelServiceConfig, manifest } from '../config.js';
 import { ReadModelServiceModule } from '../read-model-service.module.js';
 import { RebuildAlreadyRunningError, RebuildReadModelHandler } from './rebuild.handler.js';
@@ -13,7 +13,7 @@ const ANOTHER_REBUILD_RUNNING = 2;
 
 runMain(`${manifest.name} rebuild`, async () => {
   const config = loadReadModelServiceConfig();
-  const logger = new JsonLogger(manifest.name, config.LOG_LEVEL);
+  const logger = new ServiceLogger(manifest.name, { level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   // The service's own composition root without HTTP or consumers: the database (migrated), NATS.
   const app = await NestFactory.createApplicationContext(ReadModelServiceModule.register(config, logger), {
     logger,

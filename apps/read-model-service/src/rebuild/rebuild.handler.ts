@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { JsonLogger } from '@eventshop/platform';
+import { ServiceLogger } from '@eventshop/platform';
 import { EVENT_HISTORY, type EventHistory, type StoredEvent } from '../read-model/domain/event-history.port.js';
 import { asProjectable, type ProjectedEvent, projectedContractFor } from '../read-model/domain/projected-event.js';
 import {
@@ -69,7 +69,7 @@ export class RebuildReadModelHandler {
     private readonly dataSource: DataSource,
     private readonly writer: ProjectionWriter,
     @Inject(EVENT_HISTORY) private readonly history: EventHistory,
-    private readonly logger: JsonLogger,
+    private readonly logger: ServiceLogger,
   ) {}
 
   /** Runs a rebuild to the end; RebuildAlreadyRunningError when one is already under way. */

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import type { Subscription } from '@nats-io/nats-core';
 import { type PersonalDataReply, PersonalDataRequest, personalDataQuerySubject } from '@eventshop/contracts';
 import { MessagingRuntime } from '@eventshop/messaging';
-import type { JsonLogger } from '@eventshop/platform';
+import type { ServiceLogger } from '@eventshop/platform';
 import { UserRepository } from '../users/infrastructure/user.repository.js';
 
 export const PERSONAL_DATA_RESPONDER_LOGGER = Symbol('PERSONAL_DATA_RESPONDER_LOGGER');
@@ -27,7 +27,7 @@ export class AnswerPersonalDataResponder implements OnApplicationBootstrap, OnAp
   constructor(
     private readonly runtime: MessagingRuntime,
     private readonly users: UserRepository,
-    @Inject(PERSONAL_DATA_RESPONDER_LOGGER) private readonly logger: JsonLogger,
+    @Inject(PERSONAL_DATA_RESPONDER_LOGGER) private readonly logger: ServiceLogger,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AccountDeletionRequestedV1 } from '@eventshop/contracts';
 import { consumerGroupName, DeadLetterHeaders, deadLetterSubject, eventHeaders, MessagingRuntime } from '@eventshop/messaging';
-import type { JsonLogger } from '@eventshop/platform';
+import type { ServiceLogger } from '@eventshop/platform';
 import { type AccountDeletion, type DeletionTimings, stuckReason } from '../account-deletion/domain/account-deletion.js';
 import { AccountDeletionCommands } from '../account-deletion/infrastructure/account-deletion-commands.js';
 import { AccountDeletionRepository } from '../account-deletion/infrastructure/account-deletion.repository.js';
@@ -41,7 +41,7 @@ export class AccountDeletionTimer implements OnApplicationBootstrap, OnApplicati
     private readonly runtime: MessagingRuntime,
     @Inject(DELETION_TIMINGS) private readonly timings: DeletionTimings,
     @Inject(DELETION_TIMER_SETTINGS) private readonly settings: DeletionTimerSettings,
-    @Inject(DELETION_TIMER_LOGGER) private readonly logger: JsonLogger,
+    @Inject(DELETION_TIMER_LOGGER) private readonly logger: ServiceLogger,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -3,6 +3,7 @@ import type { EventContract, EventEnvelope } from '@eventshop/contracts';
 import { type z } from 'zod';
 import { Headers } from '../message.js';
 import { messageContext } from '../context/message-context.js';
+import { inSpan, startCreateSpan } from '../context/tracing.js';
 import { randomUUID } from 'node:crypto';
 import { namespacedSubject, type Topology } from '../jetstream/topology.js';
 
@@ -11,8 +12,9 @@ import { namespacedSubject, type Topology } from '../jetstream/topology.js';
  *
  * Contract: `publish` must be called with the caller's open transaction. The event is stored in
  * that transaction and nothing reaches the broker unless the transaction commits; once it commits,
- * the relay publishes it (at least once, deduplicated by event id). Correlation, causation and
- * trace context come from the current message context.
+ * the relay publishes it (at least once, deduplicated by event id). Correlation and causation
+ * come from the current message context. Writing the row is a PRODUCER span (`create <subject>`,
+ * a child of the current work); the row's headers carry that span's trace context.
  */
 export class EventBus {
   constructor(
@@ -35,16 +37,19 @@ export class EventBus {
       source: this.source,
       aggregateId: options.aggregateId,
     });
-    const headers = eventHeaders(envelope, context?.trace);
-    await transaction.query(
-      `INSERT INTO outbox_messages (event_id, subject, aggregate_id, payload, headers) VALUES ($1, $2, $3, $4, $5)`,
-      [
-        envelope.id,
-        namespacedSubject(this.topology, contract.subject),
-        envelope.aggregateId,
-        JSON.stringify(envelope),
-        JSON.stringify(headers),
-      ],
+    const subject = namespacedSubject(this.topology, contract.subject);
+    const created = startCreateSpan({ subject, messageId: envelope.id, correlationId: envelope.correlationId }, context?.trace);
+    await inSpan(created, () =>
+      transaction.query(
+        `INSERT INTO outbox_messages (event_id, subject, aggregate_id, payload, headers) VALUES ($1, $2, $3, $4, $5)`,
+        [
+          envelope.id,
+          subject,
+          envelope.aggregateId,
+          JSON.stringify(envelope),
+          JSON.stringify(eventHeaders(envelope, created?.traceHeaders ?? context?.trace)),
+        ],
+      ),
     );
     return envelope as EventEnvelope<z.output<C['schema']>>;
   }

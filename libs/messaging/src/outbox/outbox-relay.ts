@@ -3,6 +3,7 @@ import type { ClientBase } from 'pg';
 import type { Publisher } from '../ports/publisher.js';
 import { Headers, encodeJson } from '../message.js';
 import { type BusLogger, errorFields, silentLogger } from '../logger.js';
+import { inSpan, startSendSpan } from '../context/tracing.js';
 
 export interface OutboxRelayOptions {
   readonly batchSize?: number;
@@ -85,6 +86,7 @@ const COMMIT_SAFE_HORIZON = `
  * - Publishes are pipelined (all sent, then all acks awaited); rows are marked published only once
  *   the stream acked them. A crash between publish and mark republishes the row: the broker drops
  *   it by `Nats-Msg-Id` within the dedup window, and consumers are idempotent beyond it.
+ * - Each publish is a `send` span, a child of and linked to the creation context stored with the row.
  * - A commit wakes it through LISTEN/NOTIFY; a lost LISTEN connection (say PostgreSQL restarted)
  *   is opened again with backoff, and polling covers the gap.
  */
@@ -171,12 +173,16 @@ export class OutboxRelay {
       if (rows.length === 0) return 0;
       const results = await Promise.allSettled(
         rows.map((row) =>
-          this.publisher.publish({
-            id: row.event_id,
-            subject: row.subject,
-            payload: encodeJson(row.payload),
-            headers: { ...row.headers, [Headers.MessageId]: row.event_id },
-          }),
+          // A `send` span per row, in the trace of the request that wrote it; the message keeps the
+          // row's headers, so consumers continue from the producer's (create) span.
+          inSpan(startSendSpan({ subject: row.subject, messageId: row.event_id }, row.headers), () =>
+            this.publisher.publish({
+              id: row.event_id,
+              subject: row.subject,
+              payload: encodeJson(row.payload),
+              headers: { ...row.headers, [Headers.MessageId]: row.event_id },
+            }),
+          ),
         ),
       );
       const publishedIds = rows.filter((_, i) => results[i]?.status === 'fulfilled').map((row) => row.id);

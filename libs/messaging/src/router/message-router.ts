@@ -8,6 +8,7 @@ import type { Publisher } from '../ports/publisher.js';
 import type { Subscriber, Subscription } from '../ports/subscriber.js';
 import { namespacedSubject, type Topology } from '../jetstream/topology.js';
 import { correlation } from '../middleware/correlation.middleware.js';
+import { consumerSpan, spanFailures } from '../middleware/tracing.middleware.js';
 import { deadLetter } from '../middleware/dead-letter.middleware.js';
 import { metrics } from '../middleware/metrics.middleware.js';
 import { defaultRetryPolicy, retry, type RetryPolicy } from '../middleware/retry.middleware.js';
@@ -119,10 +120,12 @@ export function subjectOf(registration: HandlerRegistration): string {
  *
  * | stage | from | why here |
  * | --- | --- | --- |
+ * | consumer span | always | one CONSUMER span per invocation, the producer's child: everything below is in its trace (a no-op without an OpenTelemetry SDK) |
  * | correlation | always | everything below logs and publishes with the message's correlation id |
  * | dead letter | always | parks what the stages below gave up on, then acks it |
  * | metrics | `metricsRegistry` | just inside the dead letter: ack = handled, retry = redelivery scheduled, error = dead-lettered |
  * | retry | `retry` | turns a transient failure into a redelivery after a backoff |
+ * | span failures | always | marks the consumer span failed with what the stages below throw, before retry turns it into an outcome |
  * | pause while a dependency is down | `pauseWhileDown` | holding sits inside retry and outside timeout: waiting is not handling time |
  * | throttle | `throttlePerSecond` | likewise |
  * | the service's middleware | `MessageRouterOptions.middleware` | |
@@ -178,6 +181,7 @@ export class MessageRouter {
     // A message held back (breaker open, throttled) keeps telling the broker it is being worked on.
     const keepAliveIntervalMs = keepAliveIntervalFor(ackWaitMs);
     return [
+      consumerSpan,
       correlation,
       deadLetter({
         publisher: options.publisher,
@@ -188,6 +192,7 @@ export class MessageRouter {
       }),
       ...(options.metricsRegistry ? [metrics({ registry: options.metricsRegistry })] : []),
       retry({ ...defaultRetryPolicy, ...options.retry, ...registration.retry }, logger),
+      spanFailures,
       ...(registration.pauseWhileDown
         ? [pauseWhileOpen(this.breakerFor(registration.pauseWhileDown), { keepAliveIntervalMs })]
         : []),

@@ -1,24 +1,33 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { MessagingModule } from '@eventshop/messaging';
 import { type BaseConfig, natsCredentials } from '../config/config.js';
 import { DatabaseModule, type DatabaseModuleOptions } from '../database/database.module.js';
 import { HealthModule } from '../health/health.module.js';
-import { JsonLogger } from '../logging/json-logger.js';
+import { ServiceLogger } from '../logging/service-logger.js';
 import { JwtVerifier } from '../auth/jwt-verifier.js';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { loadKey } from '../auth/jwt-keys.js';
 import { METRICS_REGISTRY, MetricsController } from '../metrics/metrics.controller.js';
 import { createServiceRegistry } from '../metrics/service-metrics.js';
+import { flushTraces } from '../tracing/trace-export.js';
+
+/** Sends the spans still batched when the service stops (a no-op when no tracing SDK runs). */
+@Injectable()
+class FlushTracesOnShutdown implements OnApplicationShutdown {
+  onApplicationShutdown(): Promise<void> {
+    return flushTraces();
+  }
+}
 
 export interface ServicePlatformOptions extends DatabaseModuleOptions {
   readonly serviceName: string;
   readonly config: BaseConfig;
-  readonly logger: JsonLogger;
+  readonly logger: ServiceLogger;
 }
 
 /**
  * Everything a service stands on, in one import: its database (created and migrated), the event
- * bus (outbox, relay, NATS), `/health`, `/metrics`, the JSON logger, and local JWT verification.
+ * bus (outbox, relay, NATS), `/health`, `/metrics`, the logger, and local JWT verification.
  */
 @Module({})
 export class ServicePlatformModule {
@@ -51,15 +60,16 @@ export class ServicePlatformModule {
       ],
       controllers: [MetricsController],
       providers: [
-        { provide: JsonLogger, useValue: logger },
+        { provide: ServiceLogger, useValue: logger },
         { provide: METRICS_REGISTRY, useValue: registry },
         {
           provide: JwtVerifier,
           useValue: new JwtVerifier({ publicKey, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
         },
         JwtAuthGuard,
+        FlushTracesOnShutdown,
       ],
-      exports: [JsonLogger, JwtVerifier, JwtAuthGuard, METRICS_REGISTRY],
+      exports: [ServiceLogger, JwtVerifier, JwtAuthGuard, METRICS_REGISTRY],
     };
   }
 }

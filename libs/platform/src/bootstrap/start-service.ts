@@ -17,14 +17,14 @@ import { JwtKeyError } from '../auth/jwt-keys.js';
 import { correlationMiddleware } from '../http/correlation.middleware.js';
 import { HttpErrorsFilter } from '../http/http-exception.filter.js';
 import { createValidationPipe } from '../http/validation.js';
-import type { JsonLogger } from '../logging/json-logger.js';
+import type { ServiceLogger } from '../logging/service-logger.js';
 import { METRICS_REGISTRY } from '../metrics/metrics.controller.js';
 import { httpMetrics } from '../metrics/http-metrics.js';
 
 export interface StartServiceOptions {
   readonly module: unknown;
   readonly config: RuntimeConfig;
-  readonly logger: JsonLogger;
+  readonly logger: ServiceLogger;
   /**
    * Whether the service answers NATS request-reply (`@MessagePattern`) through Nest's built-in NATS
    * transport. Replicas share requests through the queue group `<service>.rpc`.
@@ -48,6 +48,8 @@ export async function startService(options: StartServiceOptions): Promise<INestA
   // Security headers on every response (nosniff, frame options, HSTS, a strict CSP, no X-Powered-By).
   app.use(helmet());
   app.use(correlationMiddleware);
+  // One access-log line per request, inside the request's correlation context.
+  app.use(options.logger.accessLog());
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorsFilter(app.getHttpAdapter()));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);

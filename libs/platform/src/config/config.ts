@@ -36,6 +36,21 @@ const trustProxy = z
   );
 
 /**
+ * The standard OpenTelemetry variables the tracing preload (libs/platform/src/tracing) hands to the
+ * SDK, checked here so a typo stops the start-up with a clear message instead of tracing silently
+ * going nowhere. Unset endpoint: no tracing at all.
+ */
+const tracingSettings = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_TRACES_SAMPLER: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+};
+
+/**
  * What every process of the system reads, a service or the console: how it runs, where it listens,
  * and the bus. Defaults work on a developer machine.
  */
@@ -45,6 +60,9 @@ export function runtimeConfigSchema(defaults: { port: number }) {
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: port.default(defaults.port),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    // `pretty` for a person at a terminal (npm start sets it), `json` for everything else.
+    LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+    ...tracingSettings,
     TRUST_PROXY: trustProxy.default('loopback'),
     NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
     NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),

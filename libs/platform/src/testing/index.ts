@@ -3,3 +3,4 @@
 export * from './service-under-test.js';
 export * from './scraped-sample.js';
 export * from './api-docs.js';
+export * from './otlp-receiver.js';

@@ -10,7 +10,7 @@ import { deleteStreams, JetStreamPublisher, topologyFor, type Topology } from '@
 import { TEST_NATS_URL, TEST_POSTGRES_URL, uniqueName } from '@eventshop/messaging/testing';
 import type { BaseConfig } from '../config/config.js';
 import { dropDatabase } from '../database/ensure-database.js';
-import { JsonLogger } from '../logging/json-logger.js';
+import { ServiceLogger } from '../logging/service-logger.js';
 import { startService } from '../bootstrap/start-service.js';
 
 /** An RSA key pair in PEM: the service under test verifies with the public key, the test signs with the private one. */
@@ -108,7 +108,7 @@ export async function startServiceUnderTest<C extends BaseConfig>(options: {
   readonly serviceName: string;
   readonly config: C;
   /** The service's root module for `config`, e.g. `OrderServiceModule.register`. */
-  readonly module: (config: C, logger: JsonLogger) => unknown;
+  readonly module: (config: C, logger: ServiceLogger) => unknown;
   /** Whether the service answers NATS request-reply (see startService). */
   readonly requestReply?: boolean;
 }): Promise<ServiceUnderTest<C>> {
@@ -126,7 +126,7 @@ export async function startServiceUnderTest<C extends BaseConfig>(options: {
   };
   let jsm: JetStreamManager;
   try {
-    const logger = new JsonLogger(serviceName, config.LOG_LEVEL);
+    const logger = new ServiceLogger(serviceName, { level: config.LOG_LEVEL, format: config.LOG_FORMAT });
     app = await startService({
       module: options.module(config, logger),
       config,
