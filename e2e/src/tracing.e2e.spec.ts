@@ -74,7 +74,7 @@ describe('one sign-up is one trace across user-, email- and newsletter-service (
 
     // The INSERT of the user and the outbox write (a PRODUCER span) under the request.
     expect(trace.some((span) => span.service === 'user-service' && isSql(span) && isUnder(span, server, trace))).toBe(true);
-    const subject = `${shop.namespace}.events.user.user-signed-up.v1`;
+    const subject = `${shop.namespace}.events.user.user-signed-up.v2`;
     const create = trace.find((span) => span.name === `create ${subject}`);
     expect(create).toMatchObject({ service: 'user-service', kind: OtlpSpanKind.Producer });
     expect(isUnder(create!, server, trace)).toBe(true);

@@ -5,7 +5,7 @@
  * `<dir>/<pid>.json` every 100 ms. A counter increment per query: it does not change what it counts.
  * Round trips are the steadiest cost figure on a loaded machine (wall-clock and CPU time are not).
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -19,7 +19,12 @@ if (dir) {
     queries++;
     return query.apply(this, args);
   };
-  const write = () => writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify({ queries }));
+  // Written aside, then renamed: the benchmark may read at any moment and must never see a half-written file.
+  const file = join(dir, `${process.pid}.json`);
+  const write = () => {
+    writeFileSync(`${file}.tmp`, JSON.stringify({ queries }));
+    renameSync(`${file}.tmp`, file);
+  };
   setInterval(write, 100).unref();
   process.on('exit', write);
 }
