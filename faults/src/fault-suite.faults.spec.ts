@@ -155,7 +155,10 @@ async function runScenario(scenario: Scenario, { shop, ledger }: Stage): Promise
   });
   expect(unexpectedDeadLetters.map((letter) => `${letter.consumer}: ${letter.reason}`)).toEqual([]);
   // A fault may make the shop answer "not now" (503 + Retry-After), never "I broke" (500 and kin).
-  expect([...traffic.serverErrors].filter(([status]) => status !== 503)).toEqual([]);
+  const brokenAnswers = [...traffic.serverErrors].filter(([status]) => status !== 503);
+  // The services' own words say which request broke and why (the client only sees "Internal server error").
+  if (brokenAnswers.length > 0) console.error(`${scenario.fault}: ${JSON.stringify(brokenAnswers)}; the services' recent errors:\n${shop.recentLogs().filter((line) => /error/i.test(line)).slice(-40).join('\n')}`);
+  expect(brokenAnswers).toEqual([]);
   const verified = await scenario.verify?.();
   if (verified) row.notes.push(verified);
 }

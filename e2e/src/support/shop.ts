@@ -21,8 +21,13 @@ export interface Shop {
   /** The URL of a service's own database (for read-only checks of its rows). */
   databaseUrl(service: string): string;
   readonly mailApi: string;
+  /** The services' recent log lines at warn level and above (`[service] line`), to explain a failure. */
+  recentLogs(): string[];
   stop(): Promise<void>;
 }
+
+/** How many log lines a shop keeps for `recentLogs()`. */
+const KEPT_LOG_LINES = 300;
 
 export interface ShopOptions {
   env?: Record<string, string>;
@@ -57,6 +62,7 @@ export async function startShop(services: string[], options: ShopOptions = {}): 
   const [smtpPort = 0, webPort = 0, ...servicePorts] = await freePorts(services.length + 2);
   const ports = Object.fromEntries(services.map((name, i) => [name, servicePorts[i] ?? 0] as const));
   const mail = { smtpPort, webPort };
+  const recentLogs: string[] = [];
   const system = await startSystem({
     rootDir: ROOT,
     services,
@@ -86,7 +92,11 @@ export async function startShop(services: string[], options: ShopOptions = {}): 
         ...options.serviceEnv?.['email-service'],
       },
     },
-    log: process.env.E2E_VERBOSE ? undefined : () => undefined,
+    log: (service, line) => {
+      recentLogs.push(`[${service}] ${line}`);
+      if (recentLogs.length > KEPT_LOG_LINES) recentLogs.shift();
+      if (process.env.E2E_VERBOSE) console.log(`[${service}] ${line}`);
+    },
   });
   const running = (service: string) => {
     const found = system.services[service];
@@ -107,6 +117,7 @@ export async function startShop(services: string[], options: ShopOptions = {}): 
       return url.toString();
     },
     mailApi: `http://127.0.0.1:${mail.webPort}/api`,
+    recentLogs: () => [...recentLogs],
     async stop() {
       await system.stop();
       await dropDatabases(postgresUrl, databaseSuffix);
