@@ -39,6 +39,15 @@ export function httpMetrics(registry: Registry): (request: Request, response: Re
 
 /** The matched route's template with its router's mount path; `unmatched` when no route matched. */
 function routeOf(request: Request): string {
+  return routeTemplateOf(request) ?? UNMATCHED_ROUTE;
+}
+
+/**
+ * The route template Express matched for a request (`/orders/:id`, with its router's mount path),
+ * or undefined when no route matched. Express sets it on the request as the route runs; it is
+ * still there when the response is finished.
+ */
+export function routeTemplateOf(request: { route?: unknown; baseUrl?: unknown }): string | undefined {
   const path = (request.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' ? `${request.baseUrl}${path}` : UNMATCHED_ROUTE;
+  return typeof path === 'string' ? `${typeof request.baseUrl === 'string' ? request.baseUrl : ''}${path}` : undefined;
 }

@@ -1,12 +1,11 @@
 // The tracing preload: `node --import ./libs/platform/dist/tracing/register.js apps/<service>/dist/main.js`
 // (the Dockerfile's CMD and the dev runner start every service so). It must run before the app's
-// modules load: the instrumentations patch http, express and pg as they are first loaded — through
-// require() (TypeORM loads pg so) and through import (Nest's Express adapter is an ES module that
-// imports express), which only a module hook registered before the app's imports can see.
+// modules load: the instrumentations patch http and pg as they are first required (TypeORM requires
+// pg; every HTTP server is node:http's, patched on its prototype). No ES module hook is needed: the
+// one library only an import hook could patch, express, is not instrumented (see tracing.ts).
 //
 // With no OTLP endpoint configured it loads nothing at all (see tracingRequested).
 import { readFileSync } from 'node:fs';
-import { register } from 'node:module';
 import { dirname, join } from 'node:path';
 import { tracingRequested } from './trace-export.js';
 
@@ -22,11 +21,6 @@ function serviceNameOf(entry: string | undefined): string {
 }
 
 if (tracingRequested(process.env)) {
-  const { createAddHookMessageChannel } = await import('import-in-the-middle');
-  // The hook wraps only the modules an instrumentation asks for (express, pg, http), not every import.
-  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
-  register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
   const { startTracing } = await import('./tracing.js');
   startTracing({ serviceName: serviceNameOf(process.argv[1]) });
-  await waitForAllMessagesAcknowledged();
 }
