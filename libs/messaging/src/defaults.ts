@@ -26,3 +26,11 @@ export function keepAliveIntervalFor(ackWaitMs: number): number {
  * the client's 30 s default. Idle, it costs one small request per consumer per period.
  */
 export const PULL_EXPIRES_MS = 5_000;
+
+/**
+ * Rows the outbox relay reads, publishes (pipelined) and marks per batch. Each batch costs five
+ * PostgreSQL round trips and a wait for the last ack whatever its size, so a backlog drains faster
+ * in larger batches: 500 moved it ~1.5× faster than 100 (bench:shop's relay figure); an idle relay's
+ * batches hold what has committed, usually one row.
+ */
+export const DEFAULT_OUTBOX_BATCH_SIZE = 500;

@@ -13,7 +13,7 @@ export type { MessageHeaders, OutgoingMessage, ReceivedMessage } from './message
 export type { MessageHandler, Middleware, Outcome } from './handler.js';
 export type { RetryPolicy } from './middleware/retry.middleware.js';
 export type { BusLogger } from './logger.js';
-export { DEFAULT_ACK_WAIT_MS } from './defaults.js';
+export { DEFAULT_ACK_WAIT_MS, DEFAULT_OUTBOX_BATCH_SIZE } from './defaults.js';
 export { BusMetrics, metricOptions, MetricNames } from './metric-names.js';
 export type { MetricDefinition, MetricType } from './metric-names.js';
 export { existingOr } from './metrics/existing-or.js';

@@ -483,7 +483,7 @@ async function jetStreamCeiling(bus: Bus, messages: number): Promise<number> {
 }
 
 /**
- * The outbox relay with its default settings (batch 100, LISTEN/NOTIFY, 1 s poll) on a backlog of
+ * The outbox relay with its default settings (batch 500, LISTEN/NOTIFY, 1 s poll) on a backlog of
  * `rows` committed events: published rows per second, from start() until the last one is acked.
  */
 async function outboxRelayRate(databaseUrl: string, bus: Bus, rows: number): Promise<number> {

@@ -1,9 +1,10 @@
 import type { DataSource } from 'typeorm';
 import type { ClientBase } from 'pg';
 import type { Publisher } from '../ports/publisher.js';
-import { Headers, encodeJson } from '../message.js';
+import { Headers } from '../message.js';
 import { type BusLogger, errorFields, silentLogger } from '../logger.js';
 import { inSpan, startSendSpan } from '../context/tracing.js';
+import { DEFAULT_OUTBOX_BATCH_SIZE } from '../defaults.js';
 
 export interface OutboxRelayOptions {
   readonly batchSize?: number;
@@ -42,9 +43,12 @@ interface OutboxRow {
   id: string;
   event_id: string;
   subject: string;
-  payload: unknown;
+  /** The stored JSON as text: published as it is, never parsed and serialised again on the way. */
+  payload: string;
   headers: Record<string, string>;
 }
+
+const textEncoder = new TextEncoder();
 
 /** Any number stable per database; replicas of one service contend for the same lock. */
 const RELAY_LOCK_KEY = 0x6f7574626f78; // "outbox"
@@ -113,7 +117,7 @@ export class OutboxRelay {
     private readonly publisher: Publisher,
     options: OutboxRelayOptions = {},
   ) {
-    this.batchSize = options.batchSize ?? 100;
+    this.batchSize = options.batchSize ?? DEFAULT_OUTBOX_BATCH_SIZE;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.retentionMs = options.retentionMs ?? 24 * 3600_000;
     this.logger = options.logger ?? silentLogger;
@@ -162,7 +166,7 @@ export class OutboxRelay {
       if (!locked) return 0;
       const rows: OutboxRow[] = await tx.query(
         `WITH commit_safe AS (${COMMIT_SAFE_HORIZON})
-         SELECT id, event_id, subject, payload, headers
+         SELECT id, event_id, subject, payload::text AS payload, headers
            FROM outbox_messages
           WHERE published_at IS NULL
             AND transaction_id < (SELECT horizon FROM commit_safe)
@@ -179,7 +183,7 @@ export class OutboxRelay {
             this.publisher.publish({
               id: row.event_id,
               subject: row.subject,
-              payload: encodeJson(row.payload),
+              payload: textEncoder.encode(row.payload),
               headers: { ...row.headers, [Headers.MessageId]: row.event_id },
             }),
           ),

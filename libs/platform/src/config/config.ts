@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_ACK_WAIT_MS, natsCredentialsFrom, type NatsCredentials } from '@eventshop/messaging';
+import { DEFAULT_ACK_WAIT_MS, DEFAULT_OUTBOX_BATCH_SIZE, natsCredentialsFrom, type NatsCredentials } from '@eventshop/messaging';
 
 /** Raised when the environment is invalid; lists every bad variable at once. */
 export class ConfigError extends Error {
@@ -99,7 +99,7 @@ export function baseConfigSchema(defaults: { port: number; database: string }) {
     JWT_ISSUER: z.string().min(1).default('eventshop-user-service'),
     JWT_AUDIENCE: z.string().min(1).default('eventshop'),
     OUTBOX_POLL_INTERVAL_MS: positiveInt.default(1000),
-    OUTBOX_BATCH_SIZE: positiveInt.max(10_000).default(100),
+    OUTBOX_BATCH_SIZE: positiveInt.max(10_000).default(DEFAULT_OUTBOX_BATCH_SIZE),
     MESSAGE_ACK_WAIT_MS: positiveInt.min(1000).default(DEFAULT_ACK_WAIT_MS),
     // Readiness fails while a consumer group has more undelivered messages than this; 0: never (see HealthController).
     READY_MAX_CONSUMER_PENDING: z.coerce.number().int().min(0).default(DEFAULT_READY_MAX_CONSUMER_PENDING),

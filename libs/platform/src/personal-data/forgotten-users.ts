@@ -43,6 +43,21 @@ export async function forgetUser(sql: SqlRunner, userId: string, at: Date): Prom
   await sql.query(`INSERT INTO forgotten_users (user_id, forgotten_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`, [userId, at]);
 }
 
+/**
+ * For a write that records something about a user only if they are not forgotten, in one statement
+ * rather than a look-up and a write: take `holdUserAgainstForgetting` first (a statement of its own:
+ * a statement's snapshot is taken when it starts, so a check in the statement that waited for the
+ * lock would miss a deletion committed meanwhile), then make the write conditional on
+ * `notForgotten('$n')`, `$n` being the user id's parameter; the write affecting no row means
+ * forgotten. Same guarantee as `isForgotten`, one round trip fewer.
+ */
+export const holdUserAgainstForgetting: (sql: SqlRunner, userId: string) => Promise<void> = lockUser;
+
+/** The SQL condition "the user whose id is `userIdParameter` (e.g. `'$7'`) is not forgotten"; see holdUserAgainstForgetting. */
+export function notForgotten(userIdParameter: string): string {
+  return `NOT EXISTS (SELECT 1 FROM forgotten_users WHERE user_id = ${userIdParameter}::uuid)`;
+}
+
 /** Whether `userId` was forgotten; call it in the transaction that would record something about them. */
 export async function isForgotten(sql: SqlRunner, userId: string): Promise<boolean> {
   await lockUser(sql, userId);

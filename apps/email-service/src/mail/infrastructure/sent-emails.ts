@@ -2,9 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { EventEnvelope } from '@eventshop/contracts';
 import type { HandleOnce } from '@eventshop/messaging';
-import { isForgotten } from '@eventshop/platform';
+import { holdUserAgainstForgetting, notForgotten } from '@eventshop/platform';
 import { MAILER, type Mailer, type OutgoingEmail } from '../domain/mailer.port.js';
-import { SentEmailRecord } from './sent-email.record.js';
+
+/** The columns of a mail's intent (see SentEmailRecord); its values follow, as VALUES or a SELECT. */
+const INSERT_SENDING = `INSERT INTO sent_emails (event_id, kind, recipient, subject, message_id, correlation_id, state)`;
 
 /** One email an event calls for: what kind, the event that caused it, the email itself. */
 export interface EmailToSend {
@@ -47,27 +49,27 @@ export class SentEmails {
     let forgotten = false;
     const outcome = await once.run(
       async (transaction) => {
-        if (unlessForgotten && (await isForgotten(transaction, unlessForgotten))) {
-          forgotten = true;
+        // Plain SQL on the hot path: TypeORM's insert and update built each statement anew, a tenth
+        // of the service's CPU per mail (bench:shop profile).
+        const row = [event.id, kind, email.to, email.subject, email.messageId, event.correlationId];
+        if (!unlessForgotten) {
+          await transaction.query(`${INSERT_SENDING} VALUES ($1, $2, $3, $4, $5, $6, 'sending')`, row);
           return;
         }
-        await transaction.insert(SentEmailRecord, {
-          eventId: event.id,
-          kind,
-          recipient: email.to,
-          subject: email.subject,
-          messageId: email.messageId,
-          correlationId: event.correlationId,
-          state: 'sending',
-          sentAt: null,
-        });
+        // The forgotten check is folded into the insert (one round trip fewer), under the user's lock.
+        await holdUserAgainstForgetting(transaction, unlessForgotten);
+        const inserted = (await transaction.query(
+          `${INSERT_SENDING} SELECT $1, $2, $3, $4, $5, $6, 'sending' WHERE ${notForgotten('$7')} RETURNING event_id`,
+          [...row, unlessForgotten],
+        )) as unknown[];
+        forgotten = inserted.length === 0;
       },
       {
         effect: () => (forgotten ? Promise.resolve() : this.mailer.send(email)),
         afterEffect: async (transaction) => {
           if (forgotten) return;
           const sentAt = new Date();
-          await transaction.update(SentEmailRecord, { eventId: event.id }, { state: 'sent', sentAt });
+          await transaction.query(`UPDATE sent_emails SET state = 'sent', sent_at = $2 WHERE event_id = $1`, [event.id, sentAt]);
           await alsoWhenSent?.(transaction, sentAt);
         },
       },
