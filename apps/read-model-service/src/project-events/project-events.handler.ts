@@ -4,7 +4,6 @@ import { EventBus, type HandleOnce } from '@eventshop/messaging';
 import type { ProjectedEvent } from '../read-model/domain/projected-event.js';
 import { LIVE_SCHEMA } from '../read-model/infrastructure/projection-tables.js';
 import { ProjectionWriter } from '../read-model/infrastructure/projection-writer.js';
-import { holdOffSchemaSwap } from '../read-model/infrastructure/schema-swap-lock.js';
 
 /** The stable handler name: the consumer group is `read-model-service__project-read-model`. */
 export const PROJECT_READ_MODEL = 'project-read-model';
@@ -24,8 +23,9 @@ export class ProjectEventsHandler {
   async execute(projected: ProjectedEvent, once: HandleOnce): Promise<{ projected: boolean }> {
     const { event } = projected;
     const outcome = await once.run(async (transaction) => {
-      await holdOffSchemaSwap(transaction);
-      await this.writer.apply(transaction, LIVE_SCHEMA, projected);
+      // The live generation can be swapped by a rebuild: the writer holds the swap off (in the
+      // statement that takes the user's lock) before it touches a table.
+      await this.writer.apply(transaction, LIVE_SCHEMA, projected, { holdOffSchemaSwap: true });
       // The read model's answer to an account deletion (each request, retries included), committed
       // with the drop itself. Only the live consumer answers: a rebuild replays, it is asked nothing.
       if (event.type === 'AccountDeletionRequested') {

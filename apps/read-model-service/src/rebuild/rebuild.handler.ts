@@ -114,6 +114,8 @@ export class RebuildReadModelHandler {
             this.logger.warn('rebuild skipped a stored message', { streamSequence: stored.streamSequence, reason: projected });
             continue;
           }
+          // No schema-swap lock: this writes its own schema, and the last replay runs inside the
+          // swap's transaction, which holds that lock exclusively. The writer still takes the user's lock.
           await this.writer.apply(transaction, REBUILD_SCHEMA, projected);
           progress.eventsProjected++;
         }

@@ -11,9 +11,21 @@ const SCHEMA_SWAP_LOCK = 'read-model:schema-swap';
 /**
  * Taken by a live projection transaction before it touches a projection table. Its later statements
  * then resolve `read_model.*` after any swap that was waiting has committed, i.e. to the new tables.
+ *
+ * `thenLock` names an exclusive transaction-level advisory lock to take in the same statement, right
+ * after (one round trip where two calls took two: the round trips are what an event costs). The
+ * select list is evaluated left to right, so the swap lock still comes first: a transaction waiting
+ * for a swap holds no lock the swap's own replay needs (it takes users' locks), so no deadlock.
  */
-export async function holdOffSchemaSwap(transaction: SqlRunner): Promise<void> {
-  await transaction.query(`SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))`, [SCHEMA_SWAP_LOCK]);
+export async function holdOffSchemaSwap(transaction: SqlRunner, thenLock?: string): Promise<void> {
+  if (thenLock === undefined) {
+    await transaction.query(`SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))`, [SCHEMA_SWAP_LOCK]);
+    return;
+  }
+  await transaction.query(`SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0)), pg_advisory_xact_lock(hashtextextended($2, 0))`, [
+    SCHEMA_SWAP_LOCK,
+    thenLock,
+  ]);
 }
 
 /** Taken by the swap: waits for live projection transactions in flight and holds off new ones until commit. */
