@@ -28,7 +28,7 @@ export class PlaceOrderHandler {
       throw new UnknownCustomerError(command.userId);
     }
     const orderId = randomUUID();
-    return this.orders.run(orderId, {
+    return this.orders.runNew(orderId, {
       type: 'PlaceOrder',
       orderId,
       userId: command.userId,

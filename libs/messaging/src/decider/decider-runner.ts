@@ -87,6 +87,18 @@ export class DeciderRunner<Command, Event, State> {
   }
 
   /**
+   * Runs `command` against an entity whose id the caller has just made (a new order's UUID): there
+   * is nothing to load, so the decision starts from the decider's initial state — one round trip
+   * fewer than `run` (bench:shop: round trips are what a request costs). The store's save still
+   * guards it: an id that does exist after all is a conflict, as in `run`.
+   */
+  runNew(id: string, command: Command): Promise<State> {
+    return inMessageContext(() =>
+      this.dataSource.transaction((transaction) => this.decideAndSave(transaction, id, command, { state: this.parts.decider.initialState })),
+    );
+  }
+
+  /**
    * Runs `command` inside the caller's open `transaction`, e.g. together with an inbox row, so that a
    * redelivered message changes nothing. On error the caller must roll back.
    */
@@ -94,9 +106,10 @@ export class DeciderRunner<Command, Event, State> {
     return inMessageContext(() => this.decideAndSave(transaction, id, command));
   }
 
-  private async decideAndSave(transaction: EntityManager, id: string, command: Command): Promise<State> {
+  private async decideAndSave(transaction: EntityManager, id: string, command: Command, known?: { state: State }): Promise<State> {
     const { decider, store, integrationEventsOf } = this.parts;
-    const before: State = await store.load(transaction, id);
+    // (Boxed: an initial state may itself be null or undefined.)
+    const before: State = known ? known.state : await store.load(transaction, id);
     const events = decider.decide(command, before);
     if (events.length === 0) return before;
 

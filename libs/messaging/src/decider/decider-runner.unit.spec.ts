@@ -91,7 +91,10 @@ class InMemoryTallyStore implements DecisionStore<TallyEvent, Tally> {
 
   constructor(private readonly database: InMemoryDatabase) {}
 
+  loads = 0;
+
   async load(_transaction: EntityManager, id: string): Promise<Tally> {
+    this.loads++;
     const tally = fold(tallies, this.database.streams.get(id) ?? []);
     this.onNextLoad?.();
     this.onNextLoad = null;
@@ -122,6 +125,17 @@ describe('DeciderRunner', () => {
   });
 
   const raise = (...amounts: number[]): TallyCommand => ({ type: 'Raise', tallyId: TALLY, amounts });
+
+  it('runNew decides from the initial state without loading, and the store still refuses an id that exists', async () => {
+    await expect(runner.runNew(TALLY, raise(4))).resolves.toEqual({ total: 4, version: 1 });
+    expect(store.loads).toBe(0);
+    expect(database.outbox).toEqual([expect.objectContaining({ type: 'TallyRaised', data: { tallyId: TALLY, total: 4, tallyVersion: 1 } })]);
+
+    // The id was not new after all: the save sees the stream moved past version 0, and nothing is written.
+    await expect(runner.runNew(TALLY, raise(1))).rejects.toThrow(TallyChangedConcurrentlyError);
+    expect(database.streams.get(TALLY)).toHaveLength(1);
+    expect(database.outbox).toHaveLength(1);
+  });
 
   it('loads, decides, saves the decision and stages its integration events, in one transaction', async () => {
     await expect(runner.run(TALLY, raise(2))).resolves.toEqual({ total: 2, version: 1 });

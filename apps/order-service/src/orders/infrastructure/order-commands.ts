@@ -29,7 +29,15 @@ export class OrderCommands {
    * was published.
    */
   async run(orderId: string, command: OrderCommand): Promise<Order> {
-    const order = await this.runner.run(orderId, command);
+    return this.orderOf(orderId, await this.runner.run(orderId, command));
+  }
+
+  /** Runs `command` for an order whose id was just made (placing it): nothing to replay first. */
+  async runNew(orderId: string, command: OrderCommand): Promise<Order> {
+    return this.orderOf(orderId, await this.runner.runNew(orderId, command));
+  }
+
+  private orderOf(orderId: string, order: OrderState): Order {
     // Only a command that decided nothing about an order that does not exist leaves no order.
     if (!order) throw new OrderNotFoundError(orderId);
     return order;
