@@ -59,6 +59,8 @@ RUN test -f "apps/${SERVICE}/dist/main.js"
 # The official node images ship the unprivileged user "node" (uid/gid 1000); k8s runs it as 1000 too.
 USER node
 # Shell form so ${SERVICE} is expanded at run time; `exec` makes node PID 1, so it receives SIGTERM
-# from `docker stop` / k8s directly and can shut down gracefully. The tracing preload runs first
-# (it must, to instrument http/express/pg); it starts nothing unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
-CMD exec node --import ./libs/platform/dist/tracing/register.js "apps/${SERVICE}/dist/main.js"
+# from `docker stop` / k8s directly and can shut down gracefully. The V8 flags are the dev runner's
+# SERVICE_NODE_FLAGS (a small young generation: ~100 MB less RSS under load, no slower). The tracing
+# preload runs first (it must, to instrument http and pg); it starts nothing unless
+# OTEL_EXPORTER_OTLP_ENDPOINT is set.
+CMD exec node --max-semi-space-size=4 --import ./libs/platform/dist/tracing/register.js "apps/${SERVICE}/dist/main.js"

@@ -4,10 +4,9 @@
  * properties the rest of the setup assumes.
  */
 
-export const BASE_IMAGE = 'node:24-bookworm-slim';
+import { SERVICE_NODE_FLAGS, TRACING_PRELOAD } from '@eventshop/dev-runner';
 
-/** The platform's tracing preload, which every service starts with (the dev runner loads the same file). */
-export const TRACING_PRELOAD = 'libs/platform/dist/tracing/register.js';
+export const BASE_IMAGE = 'node:24-bookworm-slim';
 
 interface Instruction {
   readonly keyword: string;
@@ -68,9 +67,13 @@ export function checkDockerfile(text: string): string[] {
   if (!cmd || !/\bnode\b/.test(cmd.args) || !cmd.args.includes('apps/${SERVICE}/dist/main.js')) {
     problems.push('the runtime stage must CMD node apps/${SERVICE}/dist/main.js');
   }
-  // The tracing preload must run before the app loads, or http, express and pg go uninstrumented.
+  // The tracing preload must run before the app loads, or http and pg go uninstrumented.
   if (cmd && !cmd.args.includes(`--import ./${TRACING_PRELOAD}`)) {
     problems.push(`the runtime stage's CMD must preload tracing: node --import ./${TRACING_PRELOAD} …`);
+  }
+  // A container runs a service as the dev runner (and so every test and benchmark) does.
+  for (const flag of SERVICE_NODE_FLAGS) {
+    if (cmd && !cmd.args.split(/\s+/).includes(flag)) problems.push(`the runtime stage's CMD must give node the services' flag ${flag}`);
   }
   return problems;
 }

@@ -23,7 +23,9 @@ export {
   type ProvideInfrastructureOptions,
 } from './provide-infrastructure.js';
 export {
+  SERVICE_NODE_FLAGS,
   startSystem,
+  TRACING_PRELOAD,
   type RunningMail,
   type RunningService,
   type RunningSystem,

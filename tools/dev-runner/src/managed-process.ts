@@ -46,10 +46,10 @@ function killLiveChildrenOnExit(): void {
 export interface ManagedProcessOptions {
   /**
    * What to run: a script with this Node binary (`process.execPath`, the watchdog preloaded, then
-   * `preload`'s modules, each with `--import`), or an executable as it is (e.g. `postgres`; no
-   * watchdog, so it outlives a runner killed with SIGKILL).
+   * `preload`'s modules, each with `--import`, after `nodeFlags`), or an executable as it is (e.g.
+   * `postgres`; no watchdog, so it outlives a runner killed with SIGKILL).
    */
-  program: { script: string; preload?: readonly string[] } | { executable: string };
+  program: { script: string; preload?: readonly string[]; nodeFlags?: readonly string[] } | { executable: string };
   args?: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -78,7 +78,13 @@ export class ManagedProcess {
       'script' in program
         ? [
             process.execPath,
-            [WATCHDOG_IMPORT, ...(program.preload ?? []).map((file) => `--import=${pathToFileURL(file).href}`), program.script, ...(options.args ?? [])],
+            [
+              ...(program.nodeFlags ?? []),
+              WATCHDOG_IMPORT,
+              ...(program.preload ?? []).map((file) => `--import=${pathToFileURL(file).href}`),
+              program.script,
+              ...(options.args ?? []),
+            ],
           ]
         : [program.executable, options.args ?? []];
     this.child = spawn(command, args, {

@@ -2,10 +2,10 @@
 // health polling, kill/restart, failures during start-up and a clean stop. Needs no PostgreSQL or NATS.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { createServer, type Server } from 'node:net';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { ServiceStartError, WATCHDOG_IMPORT, type ExitInfo } from './managed-process.js';
 import { freePort, freePorts, PortInUseError } from './ports.js';
-import { startSystem, type RunningSystem, type SystemOptions } from './system.js';
+import { SERVICE_NODE_FLAGS, startSystem, type RunningSystem, type SystemOptions } from './system.js';
 import { createFakeWorkspace, FAKE_SERVICE as fakeService, isAlive } from './testing/fake-workspace.js';
 
 /** Ports for the two fake services, distinct (asked for one at a time they could coincide). */
@@ -85,6 +85,10 @@ describe('startSystem', () => {
       FAKE_ROLE: 'beta-only',
       SMTP_PORT: null,
     });
+
+    // Every service runs with the services' V8 flags (as the Dockerfile's CMD gives them).
+    const commandLine = execFileSync('ps', ['-o', 'args=', '-p', String(beta?.pid)], { encoding: 'utf8' }).trim().split(/\s+/);
+    expect(commandLine).toEqual(expect.arrayContaining([...SERVICE_NODE_FLAGS]));
 
     const firstPid = alpha?.pid;
     expect(isAlive(firstPid)).toBe(true);
