@@ -4,7 +4,7 @@
  * properties the rest of the setup assumes.
  */
 
-import { SERVICE_NODE_FLAGS, TRACING_PRELOAD } from '@eventshop/dev-runner';
+import { SERVICE_NODE_FLAGS, SERVICE_PROCESS_ENV, TRACING_PRELOAD } from '@eventshop/dev-runner';
 
 export const BASE_IMAGE = 'node:24-bookworm-slim';
 
@@ -74,6 +74,10 @@ export function checkDockerfile(text: string): string[] {
   // A container runs a service as the dev runner (and so every test and benchmark) does.
   for (const flag of SERVICE_NODE_FLAGS) {
     if (cmd && !cmd.args.split(/\s+/).includes(flag)) problems.push(`the runtime stage's CMD must give node the services' flag ${flag}`);
+  }
+  const runtimeEnv = new Set(finalStage.filter((i) => i.keyword === 'ENV').flatMap((i) => i.args.split(/\s+/)));
+  for (const [name, value] of Object.entries(SERVICE_PROCESS_ENV)) {
+    if (!runtimeEnv.has(`${name}=${value}`)) problems.push(`the runtime stage must set the services' ENV ${name}=${value}`);
   }
   return problems;
 }

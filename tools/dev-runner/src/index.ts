@@ -24,6 +24,7 @@ export {
 } from './provide-infrastructure.js';
 export {
   SERVICE_NODE_FLAGS,
+  SERVICE_PROCESS_ENV,
   startSystem,
   TRACING_PRELOAD,
   type RunningMail,

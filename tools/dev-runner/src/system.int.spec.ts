@@ -2,10 +2,11 @@
 // health polling, kill/restart, failures during start-up and a clean stop. Needs no PostgreSQL or NATS.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { createServer, type Server } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { ServiceStartError, WATCHDOG_IMPORT, type ExitInfo } from './managed-process.js';
 import { freePort, freePorts, PortInUseError } from './ports.js';
-import { SERVICE_NODE_FLAGS, startSystem, type RunningSystem, type SystemOptions } from './system.js';
+import { SERVICE_NODE_FLAGS, SERVICE_PROCESS_ENV, startSystem, type RunningSystem, type SystemOptions } from './system.js';
 import { createFakeWorkspace, FAKE_SERVICE as fakeService, isAlive } from './testing/fake-workspace.js';
 
 /** Ports for the two fake services, distinct (asked for one at a time they could coincide). */
@@ -89,6 +90,9 @@ describe('startSystem', () => {
     // Every service runs with the services' V8 flags (as the Dockerfile's CMD gives them).
     const commandLine = execFileSync('ps', ['-o', 'args=', '-p', String(beta?.pid)], { encoding: 'utf8' }).trim().split(/\s+/);
     expect(commandLine).toEqual(expect.arrayContaining([...SERVICE_NODE_FLAGS]));
+    // … and with the services' process environment (as the Dockerfile's ENV sets it).
+    const environment = readFileSync(`/proc/${beta?.pid}/environ`, 'utf8').split('\0');
+    expect(environment).toEqual(expect.arrayContaining(Object.entries(SERVICE_PROCESS_ENV).map(([name, value]) => `${name}=${value}`)));
 
     const firstPid = alpha?.pid;
     expect(isAlive(firstPid)).toBe(true);
