@@ -41,6 +41,8 @@ export function listenConnectionFrom(dataSource: DataSource): () => Promise<List
 
 interface OutboxRow {
   id: string;
+  /** As text: JavaScript has no xid8; aliased so that `ORDER BY transaction_id` still means the column. */
+  transaction_id_text: string;
   event_id: string;
   subject: string;
   /** The stored JSON as text: published as it is, never parsed and serialised again on the way. */
@@ -109,6 +111,16 @@ export class OutboxRelay {
   private relistenTimer?: NodeJS.Timeout;
   private relistenDelayMs = RELISTEN_FIRST_DELAY_MS;
   private lastCleanup = 0;
+  /**
+   * Where the last fully published batch ended, in relay order. The next batch's index scan starts
+   * after it instead of at the beginning: marking a row published leaves its entry in the pending
+   * index until VACUUM, and on a backlog each batch walked every entry marked before it (a select
+   * went from 15 ms to 35 ms per batch over 10k → 30k rows). Safe because no row can appear behind
+   * it: it lies below a commit-safe horizon, and a transaction still able to insert has an id at or
+   * above that horizon. Forgotten whenever a batch is not fully published and marked, so a row left
+   * pending is found again.
+   */
+  private publishedUpTo?: { transactionId: string; id: string };
   /** Rows published since start; exposed for metrics and the benchmark. */
   published = 0;
 
@@ -153,28 +165,39 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows were published. Public for tests and the benchmark. */
   async relayOnce(): Promise<number> {
-    return this.dataSource.transaction(async (tx) => {
+    const after = this.publishedUpTo;
+    this.publishedUpTo = undefined;
+    const relayed = await this.dataSource.transaction(async (tx): Promise<{ count: number; upTo?: { transactionId: string; id: string } }> => {
       // Four round trips per batch with its BEGIN and COMMIT, five with rows (it was seven: each
       // statement is a socket write and a wake-up of PostgreSQL, the relay's main cost under load).
       // The snapshot is taken with the lock, and the running backends are read in the next
       // statement (pg_stat_activity is read once per transaction, on first use): a transaction
       // running at the snapshot is then surely seen.
+      //
+      // enable_sort off, for this transaction only: the batch must come from the pending index in
+      // its order, stopping at the batch size. The table's statistics usually say almost nothing is
+      // pending (true until a backlog), so the planner would rather collect every pending row and
+      // sort them: on a backlog each batch then read all of it (34 ms instead of 1.6 ms per batch
+      // with 15k pending, so draining a backlog took time quadratic in its size). With this and
+      // `publishedUpTo`, a 30k backlog drains at ~21k rows/s instead of ~9k.
       const [{ locked, snapshot }]: Array<{ locked: boolean; snapshot: string }> = await tx.query(
-        `SELECT pg_try_advisory_xact_lock($1) AS locked, pg_current_snapshot()::text AS snapshot`,
+        `SELECT pg_try_advisory_xact_lock($1) AS locked, pg_current_snapshot()::text AS snapshot,
+                set_config('enable_sort', 'off', true) AS ordered_reads_only`,
         [RELAY_LOCK_KEY],
       );
-      if (!locked) return 0;
+      if (!locked) return { count: 0 };
       const rows: OutboxRow[] = await tx.query(
         `WITH commit_safe AS (${COMMIT_SAFE_HORIZON})
-         SELECT id, event_id, subject, payload::text AS payload, headers
+         SELECT id, transaction_id::text AS transaction_id_text, event_id, subject, payload::text AS payload, headers
            FROM outbox_messages
           WHERE published_at IS NULL
             AND transaction_id < (SELECT horizon FROM commit_safe)
+            ${after ? 'AND (transaction_id, id) > ($3::xid8, $4::bigint)' : ''}
           ORDER BY transaction_id, id
           LIMIT $2`,
-        [snapshot, this.batchSize],
+        after ? [snapshot, this.batchSize, after.transactionId, after.id] : [snapshot, this.batchSize],
       );
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return { count: 0, upTo: after };
       const results = await Promise.allSettled(
         rows.map((row) =>
           // A `send` span per row, in the trace of the request that wrote it; the message keeps the
@@ -200,9 +223,13 @@ export class OutboxRelay {
       if (publishedIds.length > 0) {
         await tx.query(`UPDATE outbox_messages SET published_at = now() WHERE id = ANY($1::bigint[])`, [publishedIds]);
       }
-      this.published += publishedIds.length;
-      return publishedIds.length;
+      const last = rows[rows.length - 1] as OutboxRow;
+      return { count: publishedIds.length, upTo: failure ? undefined : { transactionId: last.transaction_id_text, id: last.id } };
     });
+    // Only once the marks are committed: a rolled-back batch leaves the cursor forgotten.
+    this.publishedUpTo = relayed.upTo;
+    this.published += relayed.count;
+    return relayed.count;
   }
 
   /** Rows committed but not yet published. */
