@@ -181,10 +181,10 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
       const before = await reads();
       expect(await relay.relayOnce()).toBe(500);
       const after = await reads();
-      // One scan of the index (not a scan of the table), returning the batch and the entry that ends
-      // it: not the 2,500 still pending, nor the 500 marked just before.
+      // One scan of the index (not of the table), stopping after the batch: it may pass the entries
+      // of the batch marked just before (they stay in the index until VACUUM), but not the 2,500 pending.
       expect(after.scans - before.scans).toBe(1);
-      expect(after.entries - before.entries).toBeLessThanOrEqual(501);
+      expect(after.entries - before.entries).toBeLessThanOrEqual(1_001);
     } finally {
       await oneConnection.destroy();
     }

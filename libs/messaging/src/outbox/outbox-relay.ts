@@ -41,8 +41,6 @@ export function listenConnectionFrom(dataSource: DataSource): () => Promise<List
 
 interface OutboxRow {
   id: string;
-  /** As text: JavaScript has no xid8; aliased so that `ORDER BY transaction_id` still means the column. */
-  transaction_id_text: string;
   event_id: string;
   subject: string;
   /** The stored JSON as text: published as it is, never parsed and serialised again on the way. */
@@ -60,25 +58,26 @@ const RELISTEN_FIRST_DELAY_MS = 100;
 const RELISTEN_MAX_DELAY_MS = 5_000;
 
 /**
- * The commit-safe horizon for this database, as of snapshot `$1`: the oldest transaction still
- * running *in this database* (only those can still add outbox rows here), else the snapshot's xmax.
- * Transactions of other databases on the same server — another service's slow SMTP send, a stuck
- * migration — do not hold this relay back. The backends' transaction ids come from
- * pg_stat_activity; where this role may not see another role's sessions in this database, it falls
- * back to the server-wide xmin, which is always safe.
+ * The commit-safe horizon for this database, as of the statement's snapshot: the oldest transaction
+ * still running *in this database* (only those can still add outbox rows here), else the snapshot's
+ * xmax. Transactions of other databases on the same server — another service's slow SMTP send, a
+ * stuck migration — do not hold this relay back. The backends' transaction ids come from
+ * pg_stat_activity, read after the snapshot was taken (while the statement runs); where this role
+ * may not see another role's sessions in this database, it falls back to the server-wide xmin,
+ * which is always safe.
  */
 const COMMIT_SAFE_HORIZON = `
   SELECT CASE
     WHEN EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query = '<insufficient privilege>')
-      THEN pg_snapshot_xmin($1::pg_snapshot)
+      THEN pg_snapshot_xmin(pg_current_snapshot())
     ELSE COALESCE(
-      (SELECT min(running) FROM pg_snapshot_xip($1::pg_snapshot) AS running
+      (SELECT min(running) FROM pg_snapshot_xip(pg_current_snapshot()) AS running
         WHERE running::xid IN (
           SELECT backend_xid FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL
           UNION ALL
           SELECT transaction FROM pg_prepared_xacts WHERE database = current_database())),
-      pg_snapshot_xmax($1::pg_snapshot))
-  END AS horizon`;
+      pg_snapshot_xmax(pg_current_snapshot()))
+  END`;
 
 /**
  * Moves committed outbox rows to the broker.
@@ -111,16 +110,6 @@ export class OutboxRelay {
   private relistenTimer?: NodeJS.Timeout;
   private relistenDelayMs = RELISTEN_FIRST_DELAY_MS;
   private lastCleanup = 0;
-  /**
-   * Where the last fully published batch ended, in relay order. The next batch's index scan starts
-   * after it instead of at the beginning: marking a row published leaves its entry in the pending
-   * index until VACUUM, and on a backlog each batch walked every entry marked before it (a select
-   * went from 15 ms to 35 ms per batch over 10k → 30k rows). Safe because no row can appear behind
-   * it: it lies below a commit-safe horizon, and a transaction still able to insert has an id at or
-   * above that horizon. Forgotten whenever a batch is not fully published and marked, so a row left
-   * pending is found again.
-   */
-  private publishedUpTo?: { transactionId: string; id: string };
   /** Rows published since start; exposed for metrics and the benchmark. */
   published = 0;
 
@@ -165,39 +154,38 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows were published. Public for tests and the benchmark. */
   async relayOnce(): Promise<number> {
-    const after = this.publishedUpTo;
-    this.publishedUpTo = undefined;
-    const relayed = await this.dataSource.transaction(async (tx): Promise<{ count: number; upTo?: { transactionId: string; id: string } }> => {
+    return this.dataSource.transaction(async (tx) => {
       // Four round trips per batch with its BEGIN and COMMIT, five with rows (it was seven: each
       // statement is a socket write and a wake-up of PostgreSQL, the relay's main cost under load).
-      // The snapshot is taken with the lock, and the running backends are read in the next
-      // statement (pg_stat_activity is read once per transaction, on first use): a transaction
-      // running at the snapshot is then surely seen.
+      //
+      // The horizon is computed with the lock, and the rows are read in the next statement. Every
+      // transaction below the horizon had ended when pg_stat_activity was read (it ended before the
+      // snapshot, or it was no longer running then), so the next statement's snapshot, taken after
+      // that read, sees all it committed: nothing below the horizon is left behind while later rows
+      // go out. (Read in one statement, a transaction could end between the read's snapshot and the
+      // pg_stat_activity read: below the horizon, yet invisible — overtaken.)
       //
       // enable_sort off, for this transaction only: the batch must come from the pending index in
       // its order, stopping at the batch size. The table's statistics usually say almost nothing is
       // pending (true until a backlog), so the planner would rather collect every pending row and
       // sort them: on a backlog each batch then read all of it (34 ms instead of 1.6 ms per batch
-      // with 15k pending, so draining a backlog took time quadratic in its size). With this and
-      // `publishedUpTo`, a 30k backlog drains at ~21k rows/s instead of ~9k.
-      const [{ locked, snapshot }]: Array<{ locked: boolean; snapshot: string }> = await tx.query(
-        `SELECT pg_try_advisory_xact_lock($1) AS locked, pg_current_snapshot()::text AS snapshot,
+      // with 15k pending), and a 30k backlog drained at ~9k rows/s instead of ~21k.
+      const [{ locked, horizon }]: Array<{ locked: boolean; horizon: string }> = await tx.query(
+        `SELECT pg_try_advisory_xact_lock($1) AS locked, (${COMMIT_SAFE_HORIZON})::text AS horizon,
                 set_config('enable_sort', 'off', true) AS ordered_reads_only`,
         [RELAY_LOCK_KEY],
       );
-      if (!locked) return { count: 0 };
+      if (!locked) return 0;
       const rows: OutboxRow[] = await tx.query(
-        `WITH commit_safe AS (${COMMIT_SAFE_HORIZON})
-         SELECT id, transaction_id::text AS transaction_id_text, event_id, subject, payload::text AS payload, headers
+        `SELECT id, event_id, subject, payload::text AS payload, headers
            FROM outbox_messages
           WHERE published_at IS NULL
-            AND transaction_id < (SELECT horizon FROM commit_safe)
-            ${after ? 'AND (transaction_id, id) > ($3::xid8, $4::bigint)' : ''}
+            AND transaction_id < $1::xid8
           ORDER BY transaction_id, id
           LIMIT $2`,
-        after ? [snapshot, this.batchSize, after.transactionId, after.id] : [snapshot, this.batchSize],
+        [horizon, this.batchSize],
       );
-      if (rows.length === 0) return { count: 0, upTo: after };
+      if (rows.length === 0) return 0;
       const results = await Promise.allSettled(
         rows.map((row) =>
           // A `send` span per row, in the trace of the request that wrote it; the message keeps the
@@ -223,13 +211,9 @@ export class OutboxRelay {
       if (publishedIds.length > 0) {
         await tx.query(`UPDATE outbox_messages SET published_at = now() WHERE id = ANY($1::bigint[])`, [publishedIds]);
       }
-      const last = rows[rows.length - 1] as OutboxRow;
-      return { count: publishedIds.length, upTo: failure ? undefined : { transactionId: last.transaction_id_text, id: last.id } };
+      this.published += publishedIds.length;
+      return publishedIds.length;
     });
-    // Only once the marks are committed: a rolled-back batch leaves the cursor forgotten.
-    this.publishedUpTo = relayed.upTo;
-    this.published += relayed.count;
-    return relayed.count;
   }
 
   /** Rows committed but not yet published. */
