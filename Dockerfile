@@ -67,4 +67,4 @@ USER node
 # near what is live, ≤ 150 MB of RSS under load). The tracing
 # preload runs first (it must, to instrument http and pg); it starts nothing unless
 # OTEL_EXPORTER_OTLP_ENDPOINT is set.
-CMD exec node --max-semi-space-size=2 --heap-growing-percent=25 --import ./libs/platform/dist/tracing/register.js "apps/${SERVICE}/dist/main.js"
+CMD exec node --max-semi-space-size=1 --heap-growing-percent=25 --import ./libs/platform/dist/tracing/register.js "apps/${SERVICE}/dist/main.js"

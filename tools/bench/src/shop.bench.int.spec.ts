@@ -34,14 +34,16 @@ describe('npm run bench:shop -- --quick', () => {
     expect(output).toMatch(/^\| figure +\| measured +\| ceiling \(same run\) +\| ratio +\| target +\|$/m);
     for (const figure of [
       /^\| sign-ups\/s .*\| [\d.,]+ +\| [\d.,]+ bcrypt hashes\/s/m,
+      /^\| CPU per sign-up, the shop’s processes together +\| [\d.]+ ms +\| [\d.]+ ms per bare bcrypt hash +\| [\d.]+ /m,
       /^\| orders\/s POST → read model, sustained .*\| [\d,]+ +\| [\d,]+ PostgreSQL commits\/s/m,
       /^\| POST → read model @ 200\/s, p50 \/ p95 \/ p99 +\| [\d.,]+ \/ [\d.,]+ \/ [\d.,]+ ms/m,
       /^\| POST \/orders @ 500\/s .*\| [\d.,]+ \/ [\d.,]+ \/ [\d.,]+ ms/m,
       /^\| outbox relay msgs\/s .*\| [\d,]+ +\| [\d,]+ raw JetStream publishes\/s/m,
       /^\| PostgreSQL round trips per order, all services +\| [\d.,]+ /m,
-      /^\| order-service +\| [\d.]+ +\| [\d.]+ +\| \d+/m,
-      /^\| read-model-service +\| [\d.]+ +\| \d+/m,
-      /^\| email-service +\| [\d.]+ +\| \d+/m,
+      // CPU per order, CPU per sign-up, round trips per order, peak RSS.
+      /^\| order-service +\| [\d.]+ +\| [\d.]+ +\| [\d.]+ +\| \d+/m,
+      /^\| read-model-service +\| [\d.]+ +\| [\d.]+ +\| [\d.]+ +\| \d+/m,
+      /^\| email-service +\| [\d.]+ +\| [\d.]+ +\| [\d.]+ +\| \d+/m,
     ]) {
       expect(output).toMatch(figure);
     }

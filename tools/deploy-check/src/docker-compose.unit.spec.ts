@@ -271,7 +271,7 @@ describe('Dockerfile and .dockerignore', () => {
     ['USER root', (t) => `${t}\nUSER root\n`, /non-root USER/],
     ['no dev-dependency pruning', (t) => t.replace('npm prune --omit=dev', 'true'), /npm prune --omit=dev/],
     ['no tracing preload', (t) => t.replace(' --import ./libs/platform/dist/tracing/register.js', ''), /must preload tracing/],
-    ['not the services\' V8 flags', (t) => t.replace(' --max-semi-space-size=2', ''), /the services' flag --max-semi-space-size=2/],
+    ['not the services\' V8 flags', (t) => t.replace(' --max-semi-space-size=1', ''), /the services' flag --max-semi-space-size=1/],
     ['a different heap growth', (t) => t.replace('--heap-growing-percent=25', '--heap-growing-percent=50'), /the services' flag --heap-growing-percent=25/],
     ['not the services\' malloc arenas', (t) => t.replace(' \\\n    MALLOC_ARENA_MAX=2', ''), /ENV MALLOC_ARENA_MAX=2/],
     ['a fixed entry point', (t) => t.replace(/^CMD .*$/m, 'CMD ["node", "apps/user-service/dist/main.js"]'), /CMD node apps\/\$\{SERVICE\}\/dist\/main.js/],

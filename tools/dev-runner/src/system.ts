@@ -12,17 +12,18 @@ export const TRACING_PRELOAD = 'libs/platform/dist/tracing/register.js';
  * The V8 flags every service runs with, here and in the Dockerfile's CMD (deploy-check holds them
  * equal). They keep a service's heap near what it holds live, for ≤ 150 MB of RSS under load:
  *
- * - `--max-semi-space-size=2`: a young generation of 2 MB semi-spaces instead of V8's default of up
+ * - `--max-semi-space-size=1`: a young generation of 1 MB semi-spaces instead of V8's default of up
  *   to 16 MB, into which each service's heap grew ~100 MB under bench:shop;
  * - `--heap-growing-percent=25`: after a full GC the old generation may grow by a quarter before the
  *   next, instead of V8's own factor (up to 4×). email-service holds ~50 MB live, yet its old
  *   generation grew to ~140 MB of mostly garbage between full GCs.
  *
- * Measured with bench:shop: peak RSS of email-service ~270 → ~145 MB and order-service ~185 →
- * ~150 MB, for ~5–10 % more CPU per order (GC runs more often). Drop the second flag to trade the
- * memory back for that CPU.
+ * Measured with bench:shop (with SERVICE_PROCESS_ENV): the largest peak RSS ~270 MB (email-service)
+ * → 142–144 MB (order-service), for ~5–10 % more CPU per order, as GC runs more often. 2 MB
+ * semi-spaces peaked at 147–153 MB. With `--max-semi-space-size=4` alone, throughput is a little
+ * higher and email-service peaks at ~270 MB: the trade to make where memory is cheap.
  */
-export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--heap-growing-percent=25'];
+export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--heap-growing-percent=25'];
 
 /**
  * Process environment every service runs with, here and in the Dockerfile's runtime stage
