@@ -169,10 +169,12 @@ export class OutboxRelay {
       // its order, stopping at the batch size. The table's statistics usually say almost nothing is
       // pending (true until a backlog), so the planner would rather collect every pending row and
       // sort them: on a backlog each batch then read all of it (34 ms instead of 1.6 ms per batch
-      // with 15k pending), and a 30k backlog drained at ~9k rows/s instead of ~21k.
+      // with 15k pending), and a 30k backlog drained at ~9k rows/s instead of ~21k. jit off with it:
+      // a plan that had to sort anyway would be priced so high that PostgreSQL compiled it (~240 ms
+      // per batch, seen while the query sorted by the wrong column).
       const [{ locked, horizon }]: Array<{ locked: boolean; horizon: string }> = await tx.query(
         `SELECT pg_try_advisory_xact_lock($1) AS locked, (${COMMIT_SAFE_HORIZON})::text AS horizon,
-                set_config('enable_sort', 'off', true) AS ordered_reads_only`,
+                set_config('enable_sort', 'off', true) AS ordered_reads_only, set_config('jit', 'off', true) AS no_jit`,
         [RELAY_LOCK_KEY],
       );
       if (!locked) return 0;
