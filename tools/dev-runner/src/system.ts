@@ -19,8 +19,8 @@ export const TRACING_PRELOAD = 'libs/platform/dist/tracing/register.js';
  *   generation grew to ~140 MB of mostly garbage between full GCs.
  *
  * Measured with bench:shop (with SERVICE_PROCESS_ENV): the largest peak RSS ~270 MB (email-service)
- * → 142–144 MB (order-service), for ~5–10 % more CPU per order, as GC runs more often. 2 MB
- * semi-spaces peaked at 147–153 MB. With `--max-semi-space-size=4` alone, throughput is a little
+ * → 142–150 MB (order-service), for ~10 % more CPU per order, as GC runs more often. 2 MB
+ * semi-spaces peaked at up to 153 MB. With `--max-semi-space-size=4` alone, throughput is a little
  * higher and email-service peaks at ~270 MB: the trade to make where memory is cheap.
  */
 export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--heap-growing-percent=25'];
