@@ -106,6 +106,44 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
     expect(await streamedNumbers()).toEqual([1, 2]);
   });
 
+  it('never overtakes a late commit of another role, whose sessions it may not read', async () => {
+    // The relay connects as a role that may not read what the sessions of others (postgres, here)
+    // run. (PostgreSQL 15 still shows it their transaction ids; where it hides anything, the relay
+    // falls back to the server-wide xmin.)
+    const role = `relay_${Math.random().toString(36).slice(2, 10)}`;
+    await dataSource.query(`CREATE ROLE ${role} LOGIN`);
+    await dataSource.query(`GRANT SELECT, UPDATE ON outbox_messages TO ${role}`);
+    const url = new URL(TEST_POSTGRES_URL);
+    url.pathname = `/${db.name}`;
+    url.username = role;
+    const asRelayRole = new DataSource({ type: 'postgres', url: url.toString(), extra: { max: 2 } });
+    await asRelayRole.initialize();
+    const slow = dataSource.createQueryRunner();
+    try {
+      await slow.connect();
+      await slow.startTransaction();
+      await events.publish(slow.manager, ThingHappened, { n: 1 }, { aggregateId: 'agg' });
+      await stage(2);
+      const [{ hidden }] = await asRelayRole.query(
+        `SELECT count(*)::int AS hidden FROM pg_stat_activity WHERE datname = current_database() AND query = '<insufficient privilege>'`,
+      );
+      expect(hidden).toBeGreaterThan(0);
+
+      const relay = new OutboxRelay(asRelayRole, publisher);
+      expect(await relay.relayOnce()).toBe(0);
+
+      await slow.commitTransaction();
+      await drain(relay);
+      expect(await streamedNumbers()).toEqual([1, 2]);
+    } finally {
+      if (slow.isTransactionActive) await slow.rollbackTransaction();
+      await slow.release();
+      await asRelayRole.destroy();
+      await dataSource.query(`DROP OWNED BY ${role}`);
+      await dataSource.query(`DROP ROLE ${role}`);
+    }
+  });
+
   it('republishing after a crash between publish and mark creates no duplicate in the stream', async () => {
     for (let n = 1; n <= 3; n++) await stage(n);
     // Publishes for real, then "crashes" before the rows are marked.
@@ -144,21 +182,46 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
     expect((await streamedNumbers()).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it('leaves the whole batch pending when marking it published fails, and sends it again', async () => {
+    await dataSource.transaction(async (tx) => {
+      for (let n = 1; n <= 250; n++) await events.publish(tx, ThingHappened, { n }, { aggregateId: `agg-${n % 7}` });
+    });
+    // The first mark fails (a sequence: it counts across the rolled-back attempt).
+    await dataSource.query(`CREATE SEQUENCE relay_test_marks`);
+    await dataSource.query(`
+      CREATE FUNCTION relay_test_fail_first_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('relay_test_marks') = 1 THEN RAISE EXCEPTION 'injected: mark failed'; END IF;
+        RETURN NULL;
+      END $$`);
+    await dataSource.query(
+      `CREATE TRIGGER relay_test_fail_first_mark BEFORE UPDATE ON outbox_messages FOR EACH STATEMENT EXECUTE FUNCTION relay_test_fail_first_mark()`,
+    );
+    try {
+      const relay = new OutboxRelay(dataSource, publisher, { batchSize: 500 });
+      await expect(relay.relayOnce()).rejects.toThrow('injected: mark failed');
+      expect(await pendingRows()).toBe(250);
+      expect(relay.published).toBe(0);
+      expect(await relay.relayOnce()).toBe(250);
+      expect(await pendingRows()).toBe(0);
+      const numbers = await streamedNumbers();
+      expect(numbers).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+    } finally {
+      await dataSource.query(`DROP TRIGGER IF EXISTS relay_test_fail_first_mark ON outbox_messages`);
+      await dataSource.query(`DROP FUNCTION IF EXISTS relay_test_fail_first_mark()`);
+      await dataSource.query(`DROP SEQUENCE IF EXISTS relay_test_marks`);
+    }
+  });
+
   it('reads each batch of a backlog from the pending index in order, not the whole backlog again', async () => {
-    // Statistics taken while nothing is pending, as on a quiet system: they tell the planner that
-    // few rows are pending, so it would rather fetch them all and sort them than read the index in order.
-    const backlog = async (rows: number) =>
-      dataSource.transaction(async (tx) => {
-        for (let n = 1; n <= rows; n++) await events.publish(tx, ThingHappened, { n }, { aggregateId: `agg-${n % 7}` });
-      });
-    await backlog(3_000);
-    await drain(new OutboxRelay(dataSource, publisher));
-    await dataSource.query('ANALYZE outbox_messages');
-    await backlog(3_000);
+    // A database of its own, where only `oneConnection` ever scans the pending index: a backend
+    // flushes its statistics when it goes idle, or up to seconds later, so scans by the shared pool
+    // (earlier tests) could otherwise be counted between the two readings.
+    const own = await createTestDatabase();
     // One connection, so the relay's own backend can be told to flush its statistics; random page
     // reads priced high, as a planner may well judge them, so the index in order is never its choice.
     const url = new URL(TEST_POSTGRES_URL);
-    url.pathname = `/${db.name}`;
+    url.pathname = `/${own.name}`;
     const oneConnection = new DataSource({
       type: 'postgres',
       url: url.toString(),
@@ -166,17 +229,28 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
     });
     await oneConnection.initialize();
     try {
+      const backlog = async (rows: number) =>
+        own.dataSource.transaction(async (tx) => {
+          for (let n = 1; n <= rows; n++) await events.publish(tx, ThingHappened, { n }, { aggregateId: `agg-${n % 7}` });
+        });
+      const relay = new OutboxRelay(oneConnection, publisher, { batchSize: 500 });
+      // Statistics taken while nothing is pending, as on a quiet system: they tell the planner that
+      // few rows are pending, so it would rather fetch them all and sort them than read the index in order.
+      await backlog(3_000);
+      while ((await relay.relayOnce()) > 0);
+      await own.dataSource.query('ANALYZE outbox_messages');
+      await backlog(3_000);
+
       /** Scans of the pending index, and the entries they returned. */
       const reads = async (): Promise<{ scans: number; entries: number }> => {
         // Flushed when this backend next goes idle, which is before this query's answer arrives.
         await oneConnection.query('SELECT pg_stat_force_next_flush()');
-        const [row] = await dataSource.query(
+        const [row] = await own.dataSource.query(
           `SELECT idx_scan::int AS scans, idx_tup_read::int AS entries
              FROM pg_stat_user_indexes WHERE indexrelname = 'outbox_messages_unpublished'`,
         );
         return row as { scans: number; entries: number };
       };
-      const relay = new OutboxRelay(oneConnection, publisher, { batchSize: 500 });
       expect(await relay.relayOnce()).toBe(500);
       const before = await reads();
       expect(await relay.relayOnce()).toBe(500);
@@ -187,6 +261,7 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
       expect(after.entries - before.entries).toBeLessThanOrEqual(1_001);
     } finally {
       await oneConnection.destroy();
+      await own.drop();
     }
   });
 
