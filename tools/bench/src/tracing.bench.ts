@@ -49,7 +49,11 @@ function flag(name: string, fallback: number): number {
 // ---------------------------------------------------------------------------------------------
 
 async function runChild(mode: Mode, units: number): Promise<ModeResult> {
-  const dataSource = new DataSource({ type: 'postgres', url: process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', extra: { max: CONCURRENCY } });
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url: process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    extra: { max: CONCURRENCY },
+  });
   await dataSource.initialize();
   const tracer = trace.getTracer('bench:tracing');
   // A unit: the span a request or a handler has, and its transaction of two statements.
@@ -63,9 +67,11 @@ async function runChild(mode: Mode, units: number): Promise<ModeResult> {
     });
   const run = async (count: number): Promise<void> => {
     let next = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) await unit(next++);
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < count) await unit(next++);
+      }),
+    );
   };
   await run(Math.ceil(units / 3)); // warm-up: JIT, pool, the SDK's first batches
   const cpuBefore = process.cpuUsage();
