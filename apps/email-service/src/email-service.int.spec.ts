@@ -8,7 +8,7 @@ import { SMTPServer } from 'smtp-server';
 import type { DataSource } from 'typeorm';
 import { type PersonalData, UserSignedUpV2 } from '@eventshop/contracts';
 import { consumerGroupName, type JetStreamPublisher, MessagingRuntime, MetricNames, type Topology } from '@eventshop/messaging';
-import { answerPersonalData, eventually, publishEvent, TcpFaultProxy } from '@eventshop/messaging/testing';
+import { answerPersonalData, eventsOnStream, eventually, outboxDrained, publishEvent, TcpFaultProxy } from '@eventshop/messaging/testing';
 import { scrapedSample, serviceTestConfig, startServiceUnderTest, type ServiceUnderTest } from '@eventshop/platform/testing';
 import { type EmailServiceConfig, loadEmailServiceConfig, manifest } from './config.js';
 import { EmailServiceModule } from './email-service.module.js';
@@ -164,8 +164,9 @@ describe('email-service (in-process, real PostgreSQL + NATS JetStream, an SMTP s
     }>;
     expect(row).toMatchObject({ kind: 'welcome', state: 'sent', sent_at: expect.any(Date) });
     expect(mailsTo(email).map((mail) => mail.messageId)).toEqual([row!.message_id]);
-    const announced = await dataSource.query(`SELECT payload->>'type' AS type FROM outbox_messages WHERE aggregate_id = $1`, [userId]);
-    expect(announced).toEqual([{ type: 'WelcomeEmailSent' }]);
+    await eventually(() => outboxDrained(dataSource), PATIENCE_MS, 'the outbox to be relayed');
+    const announced = (await eventsOnStream(jsm, topology)).filter(({ envelope }) => envelope.source === 'email-service' && envelope.aggregateId === userId);
+    expect(announced.map(({ envelope }) => envelope.type)).toEqual(['WelcomeEmailSent']);
   }, 30_000);
 
   it('holds no transaction open while the SMTP server hangs (accepts the connection, never greets)', async () => {

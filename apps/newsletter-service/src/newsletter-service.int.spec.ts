@@ -3,9 +3,9 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type request from 'supertest';
 import type { DataSource } from 'typeorm';
-import { type EventContract, type EventEnvelope, NewsletterSubscribedV1, UserSignedUpV1 } from '@eventshop/contracts';
-import { consumerGroupName, Headers, type JetStreamPublisher, namespacedSubject, type Topology } from '@eventshop/messaging';
-import { eventually, publishEvent } from '@eventshop/messaging/testing';
+import { type EventContract, NewsletterSubscribedV1, UserSignedUpV1 } from '@eventshop/contracts';
+import { consumerGroupName, Headers, type JetStreamPublisher, type Topology } from '@eventshop/messaging';
+import { eventsOnStream, eventually, outboxDrained, publishEvent, type StoredEvent } from '@eventshop/messaging/testing';
 import { LinkSigner, UNSUBSCRIBE_PURPOSE } from '@eventshop/platform';
 import { serviceTestConfig, startServiceUnderTest, testJwtKeys, testTokenSigner, type ServiceUnderTest } from '@eventshop/platform/testing';
 import { loadNewsletterServiceConfig, manifest } from './config.js';
@@ -80,40 +80,23 @@ describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', ()
     return event.data.userId;
   };
 
-  /**
-   * What the service has published about a user, as `Type:reason-or-via`, in order: its outbox rows,
-   * written in the same transaction as each change (the relay itself is tested in libs/messaging).
-   */
-  const announced = async (userId: string) => {
-    const rows: Array<{ payload: EventEnvelope<{ reason?: string; via?: string }> }> = await dataSource.query(
-      `SELECT payload FROM outbox_messages WHERE aggregate_id = $1 ORDER BY id`,
-      [userId],
-    );
-    return rows.map(({ payload }) => `${payload.type}:${payload.data.reason ?? payload.data.via}`);
-  };
-
-  type StoredEvent = { envelope: EventEnvelope<{ userId: string }>; headers: Record<string, string> };
+  /** True once the relay has published every outbox row: whatever the service staged is on the stream. */
+  const outboxRelayed = () => outboxDrained(dataSource);
 
   /** Every event of `contract` about `userId` stored in the namespace's events stream. */
-  const onStream = async (contract: EventContract, userId: string) => {
-    const { state } = await jsm.streams.info(topology.eventsStream);
-    const found: StoredEvent[] = [];
-    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
-      const stored = await jsm.streams.getMessage(topology.eventsStream, { seq });
-      if (stored?.subject !== namespacedSubject(topology, contract.subject)) continue;
-      const envelope = stored.json<EventEnvelope<{ userId: string }>>();
-      const headers = Object.fromEntries([...(stored.header?.keys() ?? [])].map((key) => [key, stored.header.get(key)]));
-      if (envelope.data.userId === userId) found.push({ envelope, headers });
-    }
-    return found;
-  };
+  const onStream = async (contract: EventContract, userId: string) =>
+    (await eventsOnStream<{ userId: string }>(jsm, topology, contract.subject)).filter(({ envelope }) => envelope.data.userId === userId);
 
-  /** True once the relay has published every outbox row: whatever the service staged is on the stream. */
-  const outboxRelayed = async () => {
-    const [{ unpublished }] = (await dataSource.query(
-      `SELECT count(*)::int AS unpublished FROM outbox_messages WHERE published_at IS NULL`,
-    )) as [{ unpublished: number }];
-    return unpublished === 0 ? true : undefined;
+  /**
+   * What the service has published about a user, as `Type:reason-or-via`, in order: once its outbox
+   * is drained, every change it committed is on the stream (the relay itself is tested in libs/messaging).
+   */
+  const announced = async (userId: string) => {
+    await eventually(outboxRelayed, PATIENCE_MS, 'the outbox to be relayed');
+    const events = await eventsOnStream<{ reason?: string; via?: string }>(jsm, topology);
+    return events
+      .filter(({ envelope }) => envelope.source === 'newsletter-service' && envelope.aggregateId === userId)
+      .map(({ envelope }) => `${envelope.type}:${envelope.data.reason ?? envelope.data.via}`);
   };
 
   it('subscribes an opted-in user, and NewsletterSubscribed reaches the stream once although the sign-up came twice', async () => {
@@ -127,7 +110,7 @@ describe('newsletter-service (in-process, real PostgreSQL + NATS JetStream)', ()
 
     const published = await onStream(NewsletterSubscribedV1, event.data.userId);
     expect(published).toHaveLength(1);
-    const [{ envelope, headers }] = published as [StoredEvent];
+    const [{ envelope, headers }] = published as [StoredEvent<{ userId: string }>];
     expect(envelope).toMatchObject({
       type: 'NewsletterSubscribed',
       source: 'newsletter-service',

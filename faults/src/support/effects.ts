@@ -132,7 +132,7 @@ export class EffectLedger {
   /** Rows every outbox still has to publish (all services together). */
   async unpublishedOutboxRows(services = OUTBOX_SERVICES): Promise<number> {
     const counts = await Promise.all(
-      services.map(async (service) => Number((await this.rows<{ count: string }>(service, 'SELECT count(*) FROM outbox_messages WHERE published_at IS NULL'))[0]?.count ?? 0)),
+      services.map(async (service) => Number((await this.rows<{ count: string }>(service, 'SELECT count(*) FROM outbox_messages'))[0]?.count ?? 0)),
     );
     return counts.reduce((sum, count) => sum + count, 0);
   }

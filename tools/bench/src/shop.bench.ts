@@ -970,7 +970,7 @@ async function main(): Promise<void> {
     console.log(
       `\nCeilings: bcrypt = bcrypt.hash on ${Number(process.env.UV_THREADPOOL_SIZE) || 4} libuv threads in this process; ` +
         'PostgreSQL = single-row INSERT autocommits from 16 connections; JetStream = js.publish with a Nats-Msg-Id, 256 awaiting their ack. ' +
-        'An order costs about 4 commits (order + outbox, projection, mail intent, mail sent) besides the relays’ marks. ' +
+        'An order costs about 4 commits (order + outbox, projection, mail intent, mail sent) besides the relays’ deletes. ' +
         'Ratios from one run on a shared machine: round trips are the steadiest figure, then CPU per order; wall-clock rates move with the load.',
     );
     console.log(`\nexactly-once check: ${exactlyOnce ? 'passed' : 'FAILED'}`);

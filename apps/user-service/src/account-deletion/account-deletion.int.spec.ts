@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstream } from '@nats-io/jetstream';
 import {
+  AccountDeletedV1,
   AccountDeletionRequestedV1,
   CustomerAnonymisedV1,
   NewsletterSubscriberForgottenV1,
@@ -8,7 +9,7 @@ import {
   UserViewsDroppedV1,
 } from '@eventshop/contracts';
 import { DeadLetterAdmin } from '@eventshop/messaging';
-import { eventually, publishEvent } from '@eventshop/messaging/testing';
+import { eventsOnStream, eventually, publishEvent } from '@eventshop/messaging/testing';
 import { serviceTestConfig, startServiceUnderTest, testJwtKeys, type ServiceUnderTest } from '@eventshop/platform/testing';
 import { loadUserServiceConfig, manifest } from '../config.js';
 import { UserServiceModule } from '../user-service.module.js';
@@ -51,10 +52,8 @@ async function deletion(auth: string) {
 
 /** The AccountDeletionRequested events user-service put on the stream for `userId`. */
 async function requestsOnStream(userId: string): Promise<number[]> {
-  const rows: Array<{ payload: { data: { userId: string; attempt: number } } }> = await service.dataSource.query(
-    `SELECT payload FROM outbox_messages WHERE subject LIKE '%account-deletion-requested.v1' AND published_at IS NOT NULL`,
-  );
-  return rows.filter((row) => row.payload.data.userId === userId).map((row) => row.payload.data.attempt).sort((a, b) => a - b);
+  const requests = await eventsOnStream<{ userId: string; attempt: number }>(service.jsm, service.topology, AccountDeletionRequestedV1.subject);
+  return requests.filter(({ envelope }) => envelope.data.userId === userId).map(({ envelope }) => envelope.data.attempt).sort((a, b) => a - b);
 }
 
 /** Publishes every participant's answer for `userId`, as the four services would. */
@@ -141,11 +140,9 @@ describe('the account-deletion process manager in user-service', () => {
     expect(Object.values(done.participants).every((participant) => participant.answeredAt !== null)).toBe(true);
     const rows: unknown[] = await service.dataSource.query(`SELECT id FROM users WHERE id = $1`, [userId]);
     expect(rows).toEqual([]);
-    const deleted: Array<{ payload: { data: { userId: string } } }> = await eventually(async () => {
-      const published: Array<{ payload: { data: { userId: string } } }> = await service.dataSource.query(
-        `SELECT payload FROM outbox_messages WHERE subject LIKE '%account-deleted.v1'`,
-      );
-      const mine = published.filter((row) => row.payload.data.userId === userId);
+    const deleted = await eventually(async () => {
+      const published = await eventsOnStream<{ userId: string }>(service.jsm, service.topology, AccountDeletedV1.subject);
+      const mine = published.filter(({ envelope }) => envelope.data.userId === userId);
       return mine.length > 0 ? mine : undefined;
     }, 10_000, 'AccountDeleted');
     expect(deleted).toHaveLength(1);

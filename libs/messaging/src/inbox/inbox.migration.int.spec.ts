@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase } from '../testing/test-infrastructure.js';
+import { OutboxDeletesPublishedRows1732300000003 } from '../outbox/outbox-deletes-published.migration.js';
 
 describe('the inbox migration (real Postgres)', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -11,7 +12,12 @@ describe('the inbox migration (real Postgres)', () => {
   });
   afterAll(() => db.drop());
 
-  const all = ['CreateMessagingTables1732300000000', 'CreateInboxTable1732300000001', 'AddInboxEffectPending1732300000002'];
+  const all = [
+    'CreateMessagingTables1732300000000',
+    'CreateInboxTable1732300000001',
+    'AddInboxEffectPending1732300000002',
+    'OutboxDeletesPublishedRows1732300000003',
+  ];
 
   it('creates the outbox and the inbox, each by its own migration', async () => {
     expect(await recorded()).toEqual(all);
@@ -23,13 +29,15 @@ describe('the inbox migration (real Postgres)', () => {
 
   it('leaves a database migrated before the split as it is: its inbox, made by the old migration, is kept', async () => {
     // Such a database ran CreateMessagingTables (which then also made the inbox) and nothing else.
+    const runner = db.dataSource.createQueryRunner();
+    await new OutboxDeletesPublishedRows1732300000003().down(runner).finally(() => runner.release());
     await db.dataSource.query(`DELETE FROM migrations WHERE name <> 'CreateMessagingTables1732300000000'`);
     await db.dataSource.query(`ALTER TABLE inbox_messages DROP COLUMN effect_pending`);
     await db.dataSource.query(`INSERT INTO inbox_messages (handler, event_id) VALUES ('h', 'processed-before-the-split')`);
 
     const ran = await db.dataSource.runMigrations({ transaction: 'all' });
 
-    expect(ran.map((migration) => migration.name)).toEqual(['CreateInboxTable1732300000001', 'AddInboxEffectPending1732300000002']);
+    expect(ran.map((migration) => migration.name)).toEqual(all.slice(1));
     expect(await recorded()).toEqual(all);
     expect(await db.dataSource.query(`SELECT handler, event_id, effect_pending FROM inbox_messages`)).toEqual([
       { handler: 'h', event_id: 'processed-before-the-split', effect_pending: false },

@@ -50,8 +50,8 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
   const stage = (n: number, aggregateId = 'agg') =>
     dataSource.transaction((tx) => events.publish(tx, ThingHappened, { n }, { aggregateId }));
 
-  const pendingRows = async (): Promise<number> =>
-    (await dataSource.query(`SELECT count(*)::int AS n FROM outbox_messages WHERE published_at IS NULL`))[0].n;
+  /** Rows in the outbox: every one is an event not yet published (the relay deletes what the stream acked). */
+  const pendingRows = async (): Promise<number> => (await dataSource.query(`SELECT count(*)::int AS n FROM outbox_messages`))[0].n;
 
   /**
    * Relays until the outbox is empty. A single pass may legitimately publish nothing while some
@@ -76,8 +76,9 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
     return numbers;
   }
 
-  it('publishes committed events in order, with their id as the dedup id, and marks them', async () => {
+  it('publishes committed events in order, with their id as the dedup id, and deletes them', async () => {
     for (let n = 1; n <= 5; n++) await stage(n);
+    const [{ event_id }] = await dataSource.query(`SELECT event_id FROM outbox_messages ORDER BY id LIMIT 1`);
     const relay = new OutboxRelay(dataSource, publisher, { batchSize: 3 });
     expect(await relay.relayOnce()).toBeLessThanOrEqual(3);
     await drain(relay);
@@ -85,7 +86,6 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
     expect(await streamedNumbers()).toEqual([1, 2, 3, 4, 5]);
     expect(await pendingRows()).toBe(0);
     const stored = await jsm.streams.getMessage(bus.topology.eventsStream, { seq: 1 });
-    const [{ event_id }] = await dataSource.query(`SELECT event_id FROM outbox_messages ORDER BY id LIMIT 1`);
     expect(stored?.header.get('Nats-Msg-Id')).toBe(event_id);
   });
 
@@ -112,7 +112,7 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
     // falls back to the server-wide xmin.)
     const role = `relay_${Math.random().toString(36).slice(2, 10)}`;
     await dataSource.query(`CREATE ROLE ${role} LOGIN`);
-    await dataSource.query(`GRANT SELECT, UPDATE ON outbox_messages TO ${role}`);
+    await dataSource.query(`GRANT SELECT, DELETE ON outbox_messages TO ${role}`);
     const url = new URL(TEST_POSTGRES_URL);
     url.pathname = `/${db.name}`;
     url.username = role;
@@ -144,9 +144,9 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
     }
   });
 
-  it('republishing after a crash between publish and mark creates no duplicate in the stream', async () => {
+  it('republishing after a crash between publish and delete creates no duplicate in the stream', async () => {
     for (let n = 1; n <= 3; n++) await stage(n);
-    // Publishes for real, then "crashes" before the rows are marked.
+    // Publishes for real, then "crashes" before the rows are deleted.
     const crashing: Publisher = {
       async publish(message) {
         await publisher.publish(message);
@@ -182,24 +182,24 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
     expect((await streamedNumbers()).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
-  it('leaves the whole batch pending when marking it published fails, and sends it again', async () => {
+  it('leaves the whole batch pending when deleting the published rows fails, and sends it again', async () => {
     await dataSource.transaction(async (tx) => {
       for (let n = 1; n <= 250; n++) await events.publish(tx, ThingHappened, { n }, { aggregateId: `agg-${n % 7}` });
     });
-    // The first mark fails (a sequence: it counts across the rolled-back attempt).
-    await dataSource.query(`CREATE SEQUENCE relay_test_marks`);
+    // The first delete fails (a sequence: it counts across the rolled-back attempt).
+    await dataSource.query(`CREATE SEQUENCE relay_test_deletes`);
     await dataSource.query(`
-      CREATE FUNCTION relay_test_fail_first_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+      CREATE FUNCTION relay_test_fail_first_delete() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF nextval('relay_test_marks') = 1 THEN RAISE EXCEPTION 'injected: mark failed'; END IF;
+        IF nextval('relay_test_deletes') = 1 THEN RAISE EXCEPTION 'injected: delete failed'; END IF;
         RETURN NULL;
       END $$`);
     await dataSource.query(
-      `CREATE TRIGGER relay_test_fail_first_mark BEFORE UPDATE ON outbox_messages FOR EACH STATEMENT EXECUTE FUNCTION relay_test_fail_first_mark()`,
+      `CREATE TRIGGER relay_test_fail_first_delete BEFORE DELETE ON outbox_messages FOR EACH STATEMENT EXECUTE FUNCTION relay_test_fail_first_delete()`,
     );
     try {
       const relay = new OutboxRelay(dataSource, publisher, { batchSize: 500 });
-      await expect(relay.relayOnce()).rejects.toThrow('injected: mark failed');
+      await expect(relay.relayOnce()).rejects.toThrow('injected: delete failed');
       expect(await pendingRows()).toBe(250);
       expect(relay.published).toBe(0);
       expect(await relay.relayOnce()).toBe(250);
@@ -207,14 +207,14 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
       const numbers = await streamedNumbers();
       expect(numbers).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
     } finally {
-      await dataSource.query(`DROP TRIGGER IF EXISTS relay_test_fail_first_mark ON outbox_messages`);
-      await dataSource.query(`DROP FUNCTION IF EXISTS relay_test_fail_first_mark()`);
-      await dataSource.query(`DROP SEQUENCE IF EXISTS relay_test_marks`);
+      await dataSource.query(`DROP TRIGGER IF EXISTS relay_test_fail_first_delete ON outbox_messages`);
+      await dataSource.query(`DROP FUNCTION IF EXISTS relay_test_fail_first_delete()`);
+      await dataSource.query(`DROP SEQUENCE IF EXISTS relay_test_deletes`);
     }
   });
 
-  it('reads each batch of a backlog from the pending index in order, not the whole backlog again', async () => {
-    // A database of its own, where only `oneConnection` ever scans the pending index: a backend
+  it('reads each batch of a backlog from the relay-order index in order, not the whole backlog again', async () => {
+    // A database of its own, where only `oneConnection` ever scans the relay-order index: a backend
     // flushes its statistics when it goes idle, or up to seconds later, so scans by the shared pool
     // (earlier tests) could otherwise be counted between the two readings.
     const own = await createTestDatabase();
@@ -241,13 +241,13 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
       await own.dataSource.query('ANALYZE outbox_messages');
       await backlog(3_000);
 
-      /** Scans of the pending index, and the entries they returned. */
+      /** Scans of the relay-order index, and the entries they returned. */
       const reads = async (): Promise<{ scans: number; entries: number }> => {
         // Flushed when this backend next goes idle, which is before this query's answer arrives.
         await oneConnection.query('SELECT pg_stat_force_next_flush()');
         const [row] = await own.dataSource.query(
           `SELECT idx_scan::int AS scans, idx_tup_read::int AS entries
-             FROM pg_stat_user_indexes WHERE indexrelname = 'outbox_messages_unpublished'`,
+             FROM pg_stat_user_indexes WHERE indexrelname = 'outbox_messages_relay_order'`,
         );
         return row as { scans: number; entries: number };
       };
@@ -256,7 +256,7 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
       expect(await relay.relayOnce()).toBe(500);
       const after = await reads();
       // One scan of the index (not of the table), stopping after the batch: it may pass the entries
-      // of the batch marked just before (they stay in the index until VACUUM), but not the 2,500 pending.
+      // of the batch deleted just before (they stay in the index until VACUUM), but not the 2,500 pending.
       expect(after.scans - before.scans).toBe(1);
       expect(after.entries - before.entries).toBeLessThanOrEqual(1_001);
     } finally {
@@ -364,14 +364,15 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
     }
   });
 
-  it('deletes published rows once they are older than the retention period, never pending ones', async () => {
+  it('deletes each row the stream acked, and keeps the ones not yet published', async () => {
     for (let n = 1; n <= 3; n++) await stage(n);
-    const relay = new OutboxRelay(dataSource, publisher, { retentionMs: 60_000 });
+    const relay = new OutboxRelay(dataSource, publisher);
     await drain(relay);
-    await stage(4); // still pending
-    expect(await relay.deleteExpired()).toBe(0); // published just now: kept
-    await dataSource.query(`UPDATE outbox_messages SET published_at = now() - interval '2 minutes' WHERE published_at IS NOT NULL`);
-    expect(await relay.deleteExpired()).toBe(3);
-    expect(await pendingRows()).toBe(1);
+    await stage(4); // committed after the relay's last batch: still pending
+
+    const left: Array<{ n: number }> = await dataSource.query(`SELECT (payload->'data'->>'n')::int AS n FROM outbox_messages`);
+    expect(left).toEqual([{ n: 4 }]);
+    expect(await relay.pendingRows()).toBe(1);
+    expect(await streamedNumbers()).toEqual([1, 2, 3]);
   });
 });

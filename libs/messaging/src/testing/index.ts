@@ -10,3 +10,4 @@ export * from './secured-nats.js';
 export * from './free-port.js';
 export * from './metric-sample.js';
 export * from './personal-data-responder.js';
+export * from './stream-events.js';
