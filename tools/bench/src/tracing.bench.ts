@@ -2,7 +2,8 @@
  * What tracing costs one unit of work, apart from the shop: a handler-sized unit — a transaction of
  * two statements under a span, as a request or an event handler runs — repeated in a process of its
  * own per mode, so the instrumentations patch `pg` as it loads, exactly as in a service (the same
- * `--import` preload, the same SDK set-up):
+ * `--import` preload, the same SDK set-up, the same V8 flags and process environment — the small
+ * young generation makes tracing's garbage cost more than V8's defaults would):
  *
  * - `off`: no OTLP endpoint, so no SDK at all (a service without `OTEL_*`);
  * - `unsampled`: the SDK and its instrumentations, `OTEL_TRACES_SAMPLER=always_off` (nothing recorded);
@@ -22,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { DataSource } from 'typeorm';
 import { trace } from '@opentelemetry/api';
 import { startOtlpReceiver } from '@eventshop/platform/testing/otlp-receiver';
+import { SERVICE_NODE_FLAGS, SERVICE_PROCESS_ENV } from '@eventshop/dev-runner';
 
 const MODES = ['off', 'unsampled', 'sampled'] as const;
 type Mode = (typeof MODES)[number];
@@ -94,14 +96,14 @@ function tracingPreload(): string {
 }
 
 function measure(mode: Mode, units: number, sinkEndpoint: string): Promise<ModeResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...SERVICE_PROCESS_ENV, NODE_OPTIONS: '' };
   for (const name of Object.keys(env)) if (name.startsWith('OTEL_')) delete env[name];
   if (mode !== 'off') env.OTEL_EXPORTER_OTLP_ENDPOINT = sinkEndpoint;
   if (mode === 'unsampled') env.OTEL_TRACES_SAMPLER = 'always_off';
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), ['--child', mode, '--units', String(units)], {
       env,
-      execArgv: ['--import', tracingPreload()],
+      execArgv: [...SERVICE_NODE_FLAGS, '--import', tracingPreload()],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let result: ModeResult | undefined;
@@ -130,6 +132,7 @@ async function runParent(): Promise<void> {
   try {
     console.log(`eventshop tracing benchmark${quick ? ' (--quick)' : ''}: ${units} units per mode and round, ${rounds} round(s), ${CONCURRENCY} at a time`);
     console.log(`A unit: a span, and a transaction of ${STATEMENTS_PER_UNIT} statements (plus BEGIN and COMMIT) on PostgreSQL. Spans go to a local OTLP sink.`);
+    console.log(`Every mode runs as a service does: node ${SERVICE_NODE_FLAGS.join(' ')}, the tracing preload, ${Object.entries(SERVICE_PROCESS_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}.`);
     const results: Record<Mode, ModeResult[]> = { off: [], unsampled: [], sampled: [] };
     for (let round = 1; round <= rounds; round++) {
       for (const mode of MODES) {

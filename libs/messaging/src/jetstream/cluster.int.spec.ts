@@ -46,8 +46,11 @@ interface ClusterNode {
 
 /** Starts NODES servers routed to each other; resolves once each one reports it is ready. */
 async function startCluster(dir: string): Promise<ClusterNode[]> {
-  const clientPorts = await Promise.all(Array.from({ length: NODES }, freePort));
-  const routePorts = await Promise.all(Array.from({ length: NODES }, freePort));
+  // All six asked for at once: each probe binds before any of them closes, so they differ. (Asked
+  // in two rounds, the second could get a port the first had just freed: a route port once equalled
+  // a client port, and that node failed to start.)
+  const ports = await Promise.all(Array.from({ length: 2 * NODES }, freePort));
+  const [clientPorts, routePorts] = [ports.slice(0, NODES), ports.slice(NODES)];
   const routes = routePorts.map((port) => `nats://127.0.0.1:${port}`).join(',');
   const clusterName = uniqueName('eventshop_cluster');
   const nodes = clientPorts.map((port, i): ClusterNode => {
