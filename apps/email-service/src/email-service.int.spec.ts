@@ -165,7 +165,9 @@ describe('email-service (in-process, real PostgreSQL + NATS JetStream, an SMTP s
     expect(row).toMatchObject({ kind: 'welcome', state: 'sent', sent_at: expect.any(Date) });
     expect(mailsTo(email).map((mail) => mail.messageId)).toEqual([row!.message_id]);
     await eventually(() => outboxDrained(dataSource), PATIENCE_MS, 'the outbox to be relayed');
-    const announced = (await eventsOnStream(jsm, topology)).filter(({ envelope }) => envelope.source === 'email-service' && envelope.aggregateId === userId);
+    const announced = (await eventsOnStream(jsm, topology)).filter(
+      ({ envelope }) => envelope.source === 'email-service' && envelope.aggregateId === userId,
+    );
     expect(announced.map(({ envelope }) => envelope.type)).toEqual(['WelcomeEmailSent']);
   }, 30_000);
 

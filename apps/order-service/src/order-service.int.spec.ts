@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type request from 'supertest';
 import type { DataSource } from 'typeorm';
-import { type EventEnvelope, UserSignedUpV1 } from '@eventshop/contracts';
+import { UserSignedUpV1 } from '@eventshop/contracts';
 import { type JetStreamPublisher, topologyFor } from '@eventshop/messaging';
-import { eventually, publishEvent } from '@eventshop/messaging/testing';
+import { eventsOnStream, eventually, outboxDrained, publishEvent, type StoredEvent } from '@eventshop/messaging/testing';
 import { serviceTestConfig, startServiceUnderTest, testJwtKeys, testTokenSigner, type ServiceUnderTest } from '@eventshop/platform/testing';
 import { loadOrderServiceConfig, manifest } from './config.js';
 import { OrderServiceModule } from './order-service.module.js';
@@ -84,26 +84,9 @@ async function whileHoldingVersion<T>(orderId: string, version: number, work: ()
 }
 
 /** Waits until the outbox relay has published every committed event, then returns the order's events on the stream. */
-async function eventsOnTheStreamFor(orderId: string): Promise<Array<{ envelope: EventEnvelope<Record<string, unknown>>; headers: Record<string, string> }>> {
-  await eventually(
-    async () => {
-      const [{ pending }] = await db.query(`SELECT count(*)::int AS pending FROM outbox_messages`);
-      return pending === 0 ? true : undefined;
-    },
-    PATIENCE_MS,
-    'the outbox to be drained',
-  );
-  const { state } = await jsm.streams.info(topology.eventsStream);
-  const found = [];
-  for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
-    const stored = await jsm.streams.getMessage(topology.eventsStream, { seq });
-    const envelope = stored?.json<EventEnvelope<Record<string, unknown>>>();
-    if (!stored || envelope?.aggregateId !== orderId) continue;
-    const headers: Record<string, string> = {};
-    for (const key of stored.header?.keys() ?? []) headers[key] = stored.header.get(key);
-    found.push({ envelope, headers });
-  }
-  return found;
+async function eventsOnTheStreamFor(orderId: string): Promise<Array<StoredEvent<Record<string, unknown>>>> {
+  await eventually(() => outboxDrained(db), PATIENCE_MS, 'the outbox to be drained');
+  return (await eventsOnStream<Record<string, unknown>>(jsm, topology)).filter(({ envelope }) => envelope.aggregateId === orderId);
 }
 
 describe('order-service (in-process, real PostgreSQL + NATS JetStream)', () => {

@@ -171,8 +171,9 @@ export class OutboxRelay {
       //
       // enable_sort off, for this transaction only: the batch must come from the relay-order index
       // in its order, stopping at the batch size. The table's statistics usually say it is nearly
-      // empty (true until a backlog), so the planner would rather collect every row and sort them: on a backlog each batch then read all of it (34 ms instead of 1.6 ms per batch
-      // with 15k pending), and a 30k backlog drained at ~9k rows/s instead of ~21k. jit off with it:
+      // empty (true until a backlog), so the planner would rather collect every row and sort them:
+      // on a backlog each batch then read all of it (34 ms instead of 1.6 ms per batch with 15k
+      // pending), and a 30k backlog drained at ~9k rows/s instead of ~21k. jit off with it:
       // a plan that had to sort anyway would be priced so high that PostgreSQL compiled it (~240 ms
       // per batch, seen while the query sorted by the wrong column).
       //
