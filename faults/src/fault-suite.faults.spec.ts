@@ -157,7 +157,9 @@ async function runScenario(scenario: Scenario, { shop, ledger }: Stage): Promise
   // A fault may make the shop answer "not now" (503 + Retry-After), never "I broke" (500 and kin).
   const brokenAnswers = [...traffic.serverErrors].filter(([status]) => status !== 503);
   // The services' own words say which request broke and why (the client only sees "Internal server error").
-  if (brokenAnswers.length > 0) console.error(`${scenario.fault}: ${JSON.stringify(brokenAnswers)}; the services' recent errors:\n${shop.recentLogs().filter((line) => /error/i.test(line)).slice(-40).join('\n')}`);
+  // Errors only, and not the 503s of the same fault: there are many, and they would push out the one that matters.
+  const errorLines = shop.recentLogs().filter((line) => /"level":"(error|fatal)"/.test(line) && !line.includes('"statusCode":503'));
+  if (brokenAnswers.length > 0) console.error(`${scenario.fault}: ${JSON.stringify(brokenAnswers)}; the services' recent errors:\n${errorLines.slice(-40).join('\n')}`);
   expect(brokenAnswers).toEqual([]);
   const verified = await scenario.verify?.();
   if (verified) row.notes.push(verified);

@@ -27,7 +27,7 @@ export interface Shop {
 }
 
 /** How many log lines a shop keeps for `recentLogs()`. */
-const KEPT_LOG_LINES = 300;
+const KEPT_LOG_LINES = 2_000;
 
 export interface ShopOptions {
   env?: Record<string, string>;

@@ -1,4 +1,4 @@
-import { QueryRunnerAlreadyReleasedError } from 'typeorm';
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 
 /**
  * Whether `error` says the database could not be reached — refused or dropped connections, a server
@@ -10,8 +10,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const cause = (error as { driverError?: unknown } | null)?.driverError ?? error;
   if (!(cause instanceof Error)) return false;
   // TypeORM releases a transaction's query runner when its connection drops mid-transaction; the
-  // COMMIT then fails with this before anything is sent, so nothing was committed.
-  if (cause instanceof QueryRunnerAlreadyReleasedError) return true;
+  // COMMIT then fails with the first of these, a statement still to run in it with the second
+  // (`manager.query`), both before anything is sent, so nothing was committed.
+  if (cause instanceof QueryRunnerAlreadyReleasedError || cause instanceof QueryRunnerProviderAlreadyReleasedError) return true;
   const code = (cause as { code?: unknown }).code;
   if (typeof code === 'string') {
     // 08xxx connection exception; 57P01-57P03 admin/crash shutdown, cannot connect now; 53300 too many connections.

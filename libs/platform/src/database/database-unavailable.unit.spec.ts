@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { QueryRunnerAlreadyReleasedError } from 'typeorm';
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { isDatabaseUnavailable } from './database-unavailable.js';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
@@ -14,6 +14,9 @@ describe('isDatabaseUnavailable', () => {
     ['a pool that waited too long', new Error('timeout exceeded when trying to connect')],
     // Seen when PostgreSQL restarted mid-transaction: TypeORM had released the runner before the COMMIT.
     ['a transaction whose connection dropped', new QueryRunnerAlreadyReleasedError()],
+    // Seen in the fault suite's PostgreSQL restart (a 500 from POST /orders/:id/cancel): the next
+    // statement of such a transaction, sent through its manager.
+    ['a statement of a transaction whose connection dropped', new QueryRunnerProviderAlreadyReleasedError()],
     ['any of those wrapped by TypeORM', Object.assign(new Error('Query failed'), { driverError: withCode('x', 'ECONNRESET') })],
   ])('is true for %s', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
