@@ -62,6 +62,7 @@ import {
 } from '@eventshop/messaging';
 import { Cleanups } from './cleanups.js';
 import { fillOutbox } from './fill-outbox.js';
+import { median } from './stats.js';
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -634,11 +635,6 @@ interface Scenario {
   paced?: { p50: number; p99: number };
 }
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 /** Spread of the rounds around their median, in %: how noisy this row was. */
 const spread = (values: readonly number[]) =>
   values.length < 2 ? '' : `±${Math.round(((Math.max(...values) - Math.min(...values)) / 2 / median(values)) * 100)}%`;

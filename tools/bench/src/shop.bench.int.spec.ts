@@ -2,28 +2,16 @@
 // their own databases and NATS namespace, the SMTP sink), so the benchmark cannot rot unnoticed: it
 // must print its table with every figure, and its exactly-once check must pass.
 import { describe, expect, it, jest } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TEST_NATS_URL, TEST_POSTGRES_URL } from '@eventshop/messaging/testing';
+import { runBuiltScript } from './run-built-script.js';
 
 const script = fileURLToPath(new URL('../dist/shop.bench.js', import.meta.url));
 
 jest.setTimeout(300_000);
 
-function runBenchmark(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      env: { ...process.env, NATS_URL: TEST_NATS_URL, POSTGRES_URL: TEST_POSTGRES_URL, NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, output }));
-  });
-}
+const runBenchmark = (args: string[]) => runBuiltScript(script, args, { NATS_URL: TEST_NATS_URL, POSTGRES_URL: TEST_POSTGRES_URL });
 
 describe('npm run bench:shop -- --quick', () => {
   it('starts the shop, prints the table of figures against the ceilings, and every order and mail arrived exactly once', async () => {

@@ -2,10 +2,10 @@
 // per mode with the services' tracing preload, a local OTLP sink), so the benchmark cannot rot: it
 // must print a figure for every mode, and the sampled mode must have sent its spans.
 import { describe, expect, it, jest } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TEST_POSTGRES_URL } from '@eventshop/messaging/testing';
+import { runBuiltScript } from './run-built-script.js';
 
 const script = fileURLToPath(new URL('../dist/tracing.bench.js', import.meta.url));
 
@@ -14,17 +14,7 @@ jest.setTimeout(120_000);
 describe('npm run bench:tracing -- --quick', () => {
   it('measures a unit of work without tracing, with nothing sampled and with every span sent, and prints the table', async () => {
     expect(existsSync(script)).toBe(true); // `npm run build` first (npm test does)
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [script, '--quick'], {
-        env: { ...process.env, POSTGRES_URL: TEST_POSTGRES_URL, NODE_OPTIONS: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let text = '';
-      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      child.once('error', reject);
-      child.once('exit', (exitCode) => resolve({ code: exitCode, output: text }));
-    });
+    const { code, output } = await runBuiltScript(script, ['--quick'], { POSTGRES_URL: TEST_POSTGRES_URL });
     if (code !== 0) console.error(output);
     expect(code).toBe(0);
     expect(output).toMatch(/^\| off \| [\d.]+ \| [\d.]+ \| — \| — \|$/m);

@@ -24,6 +24,7 @@ import { DataSource } from 'typeorm';
 import { trace } from '@opentelemetry/api';
 import { startOtlpReceiver } from '@eventshop/platform/testing/otlp-receiver';
 import { SERVICE_NODE_FLAGS, SERVICE_PROCESS_ENV } from '@eventshop/dev-runner';
+import { median } from './stats.js';
 
 const MODES = ['off', 'unsampled', 'sampled'] as const;
 type Mode = (typeof MODES)[number];
@@ -113,11 +114,6 @@ function measure(mode: Mode, units: number, sinkEndpoint: string): Promise<ModeR
   });
 }
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
-};
 const micros = (value: number): string => value.toFixed(1);
 const range = (values: readonly number[]): string => {
   const [low, high] = [Math.min(...values), Math.max(...values)];
