@@ -207,7 +207,8 @@ function http(method: string, url: string, body?: unknown, headers: Record<strin
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    // Say which socket broke: a kept-alive one the server may have just closed, or a fresh connection.
+    req.on('error', (error) => reject(new Error(`${method} ${new URL(url).pathname}: ${error.message} (${req.reusedSocket ? 'kept-alive' : 'new'} connection)`)));
     req.end(payload);
   });
 }
@@ -660,9 +661,11 @@ class ReadModelWatch {
 
 /** POSTs that got no 201 (an error status or a broken connection): counted and reported, never retried (a POST is not idempotent). */
 const failedRequests: string[] = [];
-function failedRequest(error: unknown): undefined {
-  failedRequests.push(error instanceof Error ? error.message : String(error));
-  return undefined;
+function failedRequest(phase: string): (error: unknown) => undefined {
+  return (error) => {
+    failedRequests.push(`${phase}: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  };
 }
 
 /** Places `n` orders from `concurrency` clients, customers round robin, each watched into the read model. */
@@ -673,7 +676,7 @@ async function placeClosedLoop(shop: Shop, customers: Customer[], watch: ReadMod
     Array.from({ length: concurrency }, async () => {
       while (next < n) {
         const customer = customers[next++ % customers.length] as Customer;
-        const order = await placeOrder(shop, customer).catch(failedRequest);
+        const order = await placeOrder(shop, customer).catch(failedRequest('sustained'));
         if (!order) continue;
         watch.watch(order);
         placed.push(order);
@@ -697,7 +700,7 @@ async function placePaced(shop: Shop, customers: Customer[], watch: ReadModelWat
         placeOrder(shop, customer).then((order) => {
           watch.watch(order);
           return order;
-        }, failedRequest),
+        }, failedRequest(`paced ${rate}/s`)),
       );
     }
     await sleep(1);
@@ -929,7 +932,7 @@ async function main(): Promise<void> {
       ],
       [
         'POST /orders that got no 201 (error status or broken connection)',
-        failedRequests.length === 0 ? '0' : `${failedRequests.length} (first: ${failedRequests[0]?.slice(0, 80)})`,
+        failedRequests.length === 0 ? '0' : `${failedRequests.length} (first: ${failedRequests[0]?.slice(0, 120)})`,
         '—',
         '—',
         '0',
