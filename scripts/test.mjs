@@ -46,6 +46,16 @@ async function stopAndExit(code) {
 }
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => void stopAndExit(130));
 
+// The browser tests drive Debian's chromium (e2e/src/support/chromium.ts): say so now, not after
+// the other tiers have run for minutes.
+const e2eRuns = tiers.includes('e2e') && (!values.project || values.project.some((folder) => folder.replace(/\/$/, '').endsWith('e2e')));
+const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+if (e2eRuns && !existsSync(chromium)) {
+  console.error(`The end-to-end tests drive a headless browser, and ${chromium} is missing: install Debian's chromium`);
+  console.error('(sudo apt-get install chromium; .ci/run does) or set CHROMIUM_PATH. Or leave them out: --tier unit --tier int --tier faults.');
+  await stopAndExit(1);
+}
+
 /** The running PostgreSQL and NATS, or ones started for this run (dev-runner's provideInfrastructure). */
 async function provideServers() {
   const runner = new URL('../tools/dev-runner/dist/index.js', import.meta.url);

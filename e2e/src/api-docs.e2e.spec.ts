@@ -5,12 +5,12 @@
  * really creates an account. Saves screenshots (e2e/artifacts/docs-<service>.png).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT, startShop, type Shop } from './support/shop.js';
+import { assertChromiumInstalled, CHROMIUM } from './support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'e2e', 'artifacts');
 const SERVICES = ['user-service', 'email-service', 'newsletter-service', 'order-service', 'read-model-service'];
 
@@ -23,7 +23,7 @@ describe('API docs in a real browser (every HTTP service, chromium headless)', (
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+    assertChromiumInstalled();
     shop = await startShop(SERVICES);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'] });
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -7,14 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { UserSignedUpV1 } from '@eventshop/contracts';
 import { deadLetters, eventually, publishRaw, ROOT, startShop, type Shop } from './support/shop.js';
+import { assertChromiumInstalled, CHROMIUM } from './support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN_TOKEN = `console-e2e-${randomUUID()}`;
 const ARTIFACTS = join(ROOT, 'e2e', 'artifacts');
 const SERVICES = ['user-service', 'email-service', 'newsletter-service', 'order-service', 'read-model-service', 'console'];
@@ -54,7 +54,7 @@ describe('the console in a real browser (every service + console, chromium headl
   let signedUpEventId: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+    assertChromiumInstalled();
     shop = await startShop(SERVICES, { serviceEnv: { console: { ADMIN_TOKEN } } });
     profile = mkdtempSync(join(tmpdir(), 'console-e2e-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
