@@ -19,6 +19,8 @@ import { ROOT } from '@eventshop/e2e/support';
  */
 export class PrivateServer {
   private running: LocalServer | undefined;
+  /** Where the server keeps its data: inside `dataDir`, or (root, from a clone `nobody` cannot enter) the embedded PostgreSQL's shared folder. */
+  private keptIn: string | undefined;
 
   private constructor(
     private readonly launch: (port: number) => Promise<LocalServer>,
@@ -31,8 +33,7 @@ export class PrivateServer {
   static async startPair(): Promise<{ nats: PrivateServer; postgres: PrivateServer }> {
     const executable = findNatsServer();
     if (!executable) throw new Error('the fault suite needs nats-server (it owns one to stop and restart)');
-    // Under the repository, not the system temp folder: PostgreSQL runs as `nobody` when we are root,
-    // and every folder above its data must be open to it (as for scripts/test.mjs' .eventshop/test/).
+    // Under the repository, beside scripts/test.mjs' .eventshop/test/ (git-ignored).
     const home = join(ROOT, '.eventshop', 'faults', uniqueName('run'));
     const [natsPort = 0, postgresPort = 0] = await freePorts(2);
     const nats = new PrivateServer(
@@ -62,6 +63,7 @@ export class PrivateServer {
       throw new Error(`${server.name} came back on port ${server.port} instead of ${this.port}`);
     }
     this.running = server;
+    this.keptIn = server.dataDir;
   }
 
   /**
@@ -80,7 +82,7 @@ export class PrivateServer {
   /** Stops it and deletes its data. */
   async remove(): Promise<void> {
     await this.stop();
-    rmSync(this.dataDir, { recursive: true, force: true });
+    for (const dir of new Set([this.dataDir, this.keptIn ?? this.dataDir])) rmSync(dir, { recursive: true, force: true });
   }
 }
 
