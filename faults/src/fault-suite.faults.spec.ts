@@ -91,8 +91,7 @@ afterAll(async () => {
   await shop?.stop();
   await userServiceNatsLine?.close();
   await smtp?.close();
-  await Promise.all([nats?.stop(), postgres?.stop()]);
-  await nats?.remove();
+  await Promise.all([nats?.remove(), postgres?.remove()]);
 }, 90_000);
 
 /** Runs the traffic on `stage`, injects the fault a third of the way in, heals it, and checks every effect. */
