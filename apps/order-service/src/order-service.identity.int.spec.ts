@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { OrderPlacedV1, UserSignedUpV1 } from '@eventshop/contracts';
@@ -82,7 +82,7 @@ describe('order-service with its own NATS identity (real nats-server with the ge
       { userId, email: `${userId}@example.com`, name: 'Ann Example', newsletterOptIn: false, occurredAt: new Date().toISOString() },
       { correlationId: randomUUID(), source: 'user-service', aggregateId: userId },
     );
-    await publishEvent(new JetStreamPublisher(jetstream(users)), topology, signUp);
+    await publishEvent(new JetStreamPublisher(users), topology, signUp);
     await eventually(
       async () => ((await db!.query(`SELECT 1 FROM customers WHERE user_id = $1`, [userId])).length > 0 ? true : undefined),
       PATIENCE_MS,

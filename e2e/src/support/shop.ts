@@ -222,7 +222,7 @@ export async function consumerDrained(namespace: string, consumer: string, nats:
 export async function deadLetters(namespace: string, nats: NatsTarget = NATS_URL): Promise<DeadLetter[]> {
   const connection = await connectNats(nats);
   try {
-    const admin = new DeadLetterAdmin(await jetstreamManager(connection), jetstream(connection), topologyFor(namespace));
+    const admin = new DeadLetterAdmin(await jetstreamManager(connection), connection, topologyFor(namespace));
     return (await admin.list({ limit: 1000 })).deadLetters;
   } finally {
     await connection.close();

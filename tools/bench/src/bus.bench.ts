@@ -426,7 +426,7 @@ async function rawJetStream(env: JsEnv, rec: Recorder, key: string, withMsgId: b
 
 async function ourBus(env: JsEnv, rec: Recorder, key: string, maxInFlight: number): Promise<Harness> {
   const subject = `${env.topology.eventsSubjectRoot}.bench.${key}`;
-  const publisher = new JetStreamPublisher(env.js);
+  const publisher = new JetStreamPublisher(env.nc);
   const subscriber = new JetStreamSubscriber(env.js, env.jsm, { stream: env.topology.eventsStream });
   // The chain a service's handler runs in, as the Nest transport builds it (no metrics registry here).
   const router = new MessageRouter({ serviceName: 'bench', subscriber, publisher, topology: env.topology });
@@ -554,7 +554,7 @@ async function outboxBench(config: Config, env: JsEnv, dbName: string, cleanups:
   await ds.runMigrations({ transaction: 'all' });
 
   const bus = new EventBus('bench', env.topology);
-  const publisher = new JetStreamPublisher(env.js);
+  const publisher = new JetStreamPublisher(env.nc);
   const results: OutboxResult[] = [];
   for (const batchSize of config.batchSizes) {
     await ds.query('TRUNCATE outbox_messages');

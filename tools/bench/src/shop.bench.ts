@@ -509,7 +509,7 @@ async function outboxRelayRate(databaseUrl: string, bus: Bus, rows: number): Pro
     await ds.runMigrations({ transaction: 'all' });
     const eventBus = new EventBus('bench', bus.topology);
     await fillOutbox(ds, eventBus, rows);
-    const relay = new OutboxRelay(ds, new JetStreamPublisher(bus.js), { listen: listenConnectionFrom(ds) });
+    const relay = new OutboxRelay(ds, new JetStreamPublisher(bus.nc), { listen: listenConnectionFrom(ds) });
     const t0 = performance.now();
     await relay.start();
     const deadline = t0 + 120_000;

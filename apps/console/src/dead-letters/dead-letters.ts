@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { jetstream } from '@nats-io/jetstream';
 import {
   type DeadLetter,
   DeadLetterAdmin,
@@ -41,7 +40,7 @@ export class DeadLetters {
   constructor(private readonly runtime: MessagingRuntime) {}
 
   private admin(): DeadLetterAdmin {
-    return new DeadLetterAdmin(this.runtime.jetstreamManager, jetstream(this.runtime.connection), this.runtime.topology);
+    return new DeadLetterAdmin(this.runtime.jetstreamManager, this.runtime.connection, this.runtime.topology);
   }
 
   /** The oldest LIST_LIMIT dead letters and how many there are. */

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { jetstream } from '@nats-io/jetstream';
 import {
   AccountDeletedV1,
   AccountDeletionRequestedV1,
@@ -118,8 +117,7 @@ describe('the account-deletion process manager in user-service', () => {
     expect(attempts).toEqual(Array.from({ length: stuck.attempts }, (_, i) => i + 1));
 
     // Visible where operators look: a dead letter naming every silent participant.
-    const js = jetstream(service.nats);
-    const admin = new DeadLetterAdmin(service.jsm, js, service.topology);
+    const admin = new DeadLetterAdmin(service.jsm, service.nats, service.topology);
     const report = await eventually(async () => {
       const { deadLetters } = await admin.list({ limit: 100 });
       return deadLetters.find((letter) => letter.consumer === 'user-service__account-deletion' && letter.reason.includes(userId));

@@ -199,7 +199,7 @@ describe('NATS with one user per service (real nats-server, generated authorizat
 
     it('lists the dead letters and replays one: republished to its subject, gone from the dead-letter stream', async () => {
       const operator = await as('console');
-      const admin = new DeadLetterAdmin(await jetstreamManager(operator), jetstream(operator), topology);
+      const admin = new DeadLetterAdmin(await jetstreamManager(operator), operator, topology);
       const { deadLetters, total } = await admin.list();
       expect(total).toBe(1);
       expect(deadLetters[0]).toMatchObject({ sequence: deadLetterSequence, consumer: group, originalSubject: subject, reason: 'Error: SMTP down' });
@@ -213,7 +213,7 @@ describe('NATS with one user per service (real nats-server, generated authorizat
     it('discards dead letters, one or all, but deletes nothing from the events stream', async () => {
       const operator = await as('console');
       const jsm = await jetstreamManager(operator);
-      const admin = new DeadLetterAdmin(jsm, jetstream(operator), topology);
+      const admin = new DeadLetterAdmin(jsm, operator, topology);
       const one = await park(signUp(), eventSequence);
       await park(signUp(), eventSequence);
       expect(await jsm.streams.deleteMessage(topology.deadLetterStream, one, false)).toBe(true);

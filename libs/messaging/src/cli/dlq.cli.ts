@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { topologyFor, type Topology } from '../jetstream/topology.js';
 import { natsCredentialsFrom } from '../auth/nats-credentials.js';
 import { DeadLetterAdmin, DeadLetterStreamNotFoundError, type DeadLetter } from '../dead-letter/dead-letter-admin.js';
@@ -92,7 +92,7 @@ export async function runDlqCli(
     return ExitCode.Failed;
   }
   try {
-    const admin = new DeadLetterAdmin(await jetstreamManager(connection), jetstream(connection), topology);
+    const admin = new DeadLetterAdmin(await jetstreamManager(connection), connection, topology);
     await execute(command, admin, output);
     return ExitCode.Ok;
   } catch (error) {

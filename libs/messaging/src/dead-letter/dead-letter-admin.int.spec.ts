@@ -27,8 +27,8 @@ beforeEach(async () => {
   bus = await createTestBus();
   js = jetstream(bus.connection);
   jsm = await jetstreamManager(bus.connection);
-  publisher = new JetStreamPublisher(js);
-  admin = new DeadLetterAdmin(jsm, js, bus.topology);
+  publisher = new JetStreamPublisher(bus.connection);
+  admin = new DeadLetterAdmin(jsm, bus.connection, bus.topology);
 });
 
 afterEach(async () => {

@@ -1,10 +1,11 @@
 import {
   JetStreamApiCodes,
   JetStreamApiError,
+  jetstream,
   type JetStreamClient,
   type JetStreamManager,
 } from '@nats-io/jetstream';
-import type { MsgHdrs } from '@nats-io/nats-core';
+import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import { DeadLetterHeaders, Headers, type MessageHeaders } from '../message.js';
 import type { Topology } from '../jetstream/topology.js';
 import { fromNatsHeaders } from '../jetstream/headers.js';
@@ -119,14 +120,16 @@ const FETCH_EXPIRES_MS = 2_000;
  */
 export class DeadLetterAdmin {
   private readonly publisher: JetStreamPublisher;
+  private readonly js: JetStreamClient;
   private readonly stream: string;
 
   constructor(
     private readonly jsm: JetStreamManager,
-    private readonly js: JetStreamClient,
+    connection: NatsConnection,
     private readonly topology: Topology,
   ) {
-    this.publisher = new JetStreamPublisher(js);
+    this.js = jetstream(connection);
+    this.publisher = new JetStreamPublisher(connection);
     this.stream = topology.deadLetterStream;
   }
 

@@ -110,7 +110,7 @@ describe('an R3 stream on a 3-node JetStream cluster', () => {
 
   it('loses and duplicates nothing when the stream leader is killed mid-traffic', async () => {
     const js = jetstream(connection);
-    const publisher = new JetStreamPublisher(js, 2_000);
+    const publisher = new JetStreamPublisher(connection, 2_000);
     const subscriber = new JetStreamSubscriber(js, jsm, { stream: topology.eventsStream, defaultNakDelayMs: 50 });
     const deliveries = new Map<string, number>();
     /** The handler's effect, applied once per id (as the inbox does). */

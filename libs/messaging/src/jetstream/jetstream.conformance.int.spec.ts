@@ -103,7 +103,7 @@ async function openClient(url: string, topology: Topology, context: PubSubTestCo
   const js = jetstream(connection);
   return {
     jsm,
-    publisher: new JetStreamPublisher(js),
+    publisher: new JetStreamPublisher(connection),
     // A short nak delay: tests that make handlers fail should not idle for the 1 s default.
     subscriber: new JetStreamSubscriber(js, jsm, { stream: topology.eventsStream, defaultNakDelayMs: 50 }),
     close: async () => {

@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { Payload } from '@nestjs/microservices';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { DataSource } from 'typeorm';
 import { UserSignedUpV1 } from '@eventshop/contracts';
 import { DeadLetterAdmin } from '../dead-letter/dead-letter-admin.js';
@@ -77,8 +77,8 @@ describe('JetStreamServer (Nest transport, real NATS)', () => {
     // The test's own connection: it publishes and inspects, and outlives the app for the clean-up.
     nats = await connect({ servers: TEST_NATS_URL });
     jsm = await jetstreamManager(nats);
-    publisher = new JetStreamPublisher(jetstream(nats));
-    deadLetters = new DeadLetterAdmin(jsm, jetstream(nats), topology);
+    publisher = new JetStreamPublisher(nats);
+    deadLetters = new DeadLetterAdmin(jsm, nats, topology);
   }, 60_000);
 
   afterAll(async () => {

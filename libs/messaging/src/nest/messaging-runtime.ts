@@ -115,7 +115,7 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
       connection,
       js,
       jsm,
-      publisher: new JetStreamPublisher(js),
+      publisher: new JetStreamPublisher(connection),
       subscriber: new JetStreamSubscriber(js, jsm, { stream: this.topology.eventsStream, logger: this.logger }),
     };
   }

@@ -82,7 +82,7 @@ describe('event versioning: dual publish while v1 consumers still run', () => {
         await events.publish(tx, PriceChangedV1, toV1(change), { aggregateId: 'MUG' });
       }),
     );
-    const relay = new OutboxRelay(db.dataSource, new JetStreamPublisher(js));
+    const relay = new OutboxRelay(db.dataSource, new JetStreamPublisher(bus.connection));
     await relay.start();
     try {
       await arrived;

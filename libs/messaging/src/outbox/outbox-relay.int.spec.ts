@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -33,7 +33,7 @@ describe('OutboxRelay (real Postgres + JetStream)', () => {
     dataSource = db.dataSource;
     bus = await createTestBus();
     jsm = await jetstreamManager(bus.connection);
-    publisher = new JetStreamPublisher(jetstream(bus.connection));
+    publisher = new JetStreamPublisher(bus.connection);
     events = new EventBus('test-service', bus.topology);
   });
 

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -147,7 +147,7 @@ export async function startServiceUnderTest<C extends BaseConfig>(options: {
     dataSource: running.get(DataSource),
     nats,
     jsm,
-    publisher: new JetStreamPublisher(jetstream(nats)),
+    publisher: new JetStreamPublisher(nats),
     topology,
     http: () => request(running.getHttpServer()),
     stop,
