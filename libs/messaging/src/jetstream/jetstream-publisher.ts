@@ -62,6 +62,8 @@ export class JetStreamPublisher implements Publisher {
   /** The inbox the acks arrive on, subscribed on first use (the SUB reaches the server before the first PUB). */
   private ensureInbox(): { prefix: string } {
     if (this.inbox && !this.inbox.subscription.isClosed()) return this.inbox;
+    // Under the connection's own inbox prefix: a permissioned user may subscribe there only. The
+    // NatsConnection type does not show its options; the client's connection object has them.
     const prefix = createInbox((this.nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
     const subscription = this.nc.subscribe(`${prefix}.*`, { callback: (error, msg) => this.onAck(prefix, error, msg) });
     // The connection closing, or the subscription refused (permissions): no ack will come.
