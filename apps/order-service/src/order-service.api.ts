@@ -4,7 +4,8 @@ import { manifest } from './config.js';
 import { UnknownCustomerError } from './customers/domain/customer.js';
 import { OrderAlreadyCancelledError, type OrderView } from './orders/domain/order.js';
 import { OrderIdParams } from './orders/order-id.request.dto.js';
-import { PlaceOrderRequest } from './place-order/place-order.request.dto.js';
+import { PlaceOrderHeaders, PlaceOrderRequest } from './place-order/place-order.request.dto.js';
+import { IdempotencyKeyReusedError } from './place-order/place-order.handler.js';
 import { ListMyOrdersQuery } from './list-my-orders/list-my-orders.request.dto.js';
 
 /** An order as every route answers it; `satisfies` keeps it in step with the handlers' type. */
@@ -40,9 +41,16 @@ const routes: ApiRoute[] = [
       'Stores the order and publishes `OrderPlaced`. Strict: an unknown field is a 400 naming it; every bad field is reported at once (`items.2.quantity`).',
     tag: 'orders',
     auth: 'bearer',
+    headers: PlaceOrderHeaders,
     body: { schema: PlaceOrderRequest, example: { items: [{ sku: 'BOOK-42', quantity: 2, unitPriceCents: 1250 }] } },
-    success: { status: 201, description: 'The placed order', schema: OrderViewBody, example: orderExample },
+    success: {
+      status: 201,
+      description: 'The placed order; with an `Idempotency-Key` sent before with the same body, the order that request placed (and `Idempotent-Replayed: true`)',
+      schema: OrderViewBody,
+      example: orderExample,
+    },
     errors: {
+      422: errorResponse(422, 'The `Idempotency-Key` was used before for an order with other lines (nothing was written)', new IdempotencyKeyReusedError('3f1c…').message),
       503: errorResponse(
         503,
         "The caller's sign-up has not reached order-service yet (retry after `Retry-After`, nothing was written), or the database is unavailable",

@@ -10,6 +10,7 @@ import { serviceTestConfig, startServiceUnderTest, testJwtKeys, testTokenSigner,
 import { loadOrderServiceConfig, manifest } from './config.js';
 import { OrderServiceModule } from './order-service.module.js';
 import type { OrderView } from './orders/domain/order.js';
+import { idempotentOrderId } from './place-order/idempotent-order-id.js';
 
 /**
  * order-service in-process against the real PostgreSQL and NATS JetStream, in a database and a NATS
@@ -284,4 +285,90 @@ describe('order-service (in-process, real PostgreSQL + NATS JetStream)', () => {
       ['OrderCancelled', 2],
     ]);
   }, 30_000);
+
+  describe('Idempotency-Key: a retried POST /orders places the order once', () => {
+    const placeWithKey = (userId: string, key: string, items: object[] = [line]) =>
+      http().post('/orders').set(bearer(userId)).set('Idempotency-Key', key).send({ items });
+
+    it('the retry gets 201 with the order placed first, marked Idempotent-Replayed; one OrderPlaced', async () => {
+      const ann = randomUUID();
+      await signUp(ann);
+      const key = randomUUID();
+      const first = await placeWithKey(ann, key);
+      const retry = await placeWithKey(ann, key);
+      expect(first.status).toBe(201);
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      expect(retry.status).toBe(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(retry.body).toEqual(first.body);
+      expect((await http().get('/orders').set(bearer(ann))).body).toHaveLength(1);
+      expect((await eventsOnTheStreamFor(first.body.id)).map(({ envelope }) => envelope.type)).toEqual(['OrderPlaced']);
+    }, 30_000);
+
+    it('two requests racing with the same key: both 201 with the same order, and one OrderPlaced', async () => {
+      const ann = randomUUID();
+      await signUp(ann);
+      const key = randomUUID();
+      // Forces the race as for cancels: while a transaction of ours holds version 1 of the key's
+      // order stream, both requests block appending it; then one commits and the other finds it.
+      const orderId = idempotentOrderId(ann, key);
+      const { racing } = await whileHoldingVersion(orderId, 1, async () => {
+        const both = Promise.all([placeWithKey(ann, key), placeWithKey(ann, key)]);
+        await eventually(
+          async () => {
+            const [{ waiting }] = await db.query(
+              `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            );
+            return waiting >= 2 ? true : undefined;
+          },
+          PATIENCE_MS,
+          'both requests to wait for version 1',
+        );
+        return { racing: both };
+      });
+      const responses = await racing;
+      expect(responses.map((response) => response.status)).toEqual([201, 201]);
+      expect(responses.map((response) => response.body.id)).toEqual([orderId, orderId]);
+      expect(responses.filter((response) => response.headers['idempotent-replayed'] === 'true')).toHaveLength(1);
+      const versions = await db.query(`SELECT version, type FROM order_events WHERE stream_id = $1`, [orderId]);
+      expect(versions).toEqual([{ version: 1, type: 'OrderPlaced' }]);
+      expect((await eventsOnTheStreamFor(orderId)).map(({ envelope }) => envelope.type)).toEqual(['OrderPlaced']);
+    }, 30_000);
+
+    it('the same key with other lines: 422 and nothing written; from another customer it is another order', async () => {
+      const ann = randomUUID();
+      const bob = randomUUID();
+      await signUp(ann);
+      await signUp(bob);
+      const key = randomUUID();
+      const first = await placeWithKey(ann, key);
+      const other = await placeWithKey(ann, key, [{ ...line, quantity: 3 }]);
+      expect(other.status).toBe(422);
+      expect(other.body).toEqual({
+        statusCode: 422,
+        error: 'Unprocessable Entity',
+        message: `Idempotency-Key "${key}" was already used for a different order; use a new key for a new order`,
+      });
+      expect((await http().get('/orders').set(bearer(ann))).body.map((order: OrderView) => order.id)).toEqual([first.body.id]);
+      const bobs = await placeWithKey(bob, key);
+      expect(bobs.status).toBe(201);
+      expect(bobs.body.id).not.toBe(first.body.id);
+      expect(bobs.headers['idempotent-replayed']).toBeUndefined();
+    }, 30_000);
+
+    it('400 naming Idempotency-Key for an empty, spaced or overlong key, and nothing is placed', async () => {
+      const ann = randomUUID();
+      await signUp(ann);
+      for (const [key, message] of [
+        ['', 'must not be empty'],
+        ['two words', 'must be printable ASCII without spaces'],
+        ['k'.repeat(256), 'must be at most 255 characters'],
+      ]) {
+        const response = await placeWithKey(ann, key as string);
+        expect(response.status).toBe(400);
+        expect(response.body.errors).toEqual([{ field: 'Idempotency-Key', message }]);
+      }
+      expect((await http().get('/orders').set(bearer(ann))).body).toEqual([]);
+    }, 30_000);
+  });
 });

@@ -47,3 +47,20 @@ export const PlaceOrderRequest = z.strictObject(
 );
 
 export type PlaceOrderRequest = z.output<typeof PlaceOrderRequest>;
+
+/**
+ * `POST /orders` headers. `Idempotency-Key` (optional): a value of the client's choosing, say a
+ * UUID, sent again unchanged when it retries the same order (after a timeout or a broken
+ * connection). The order is then placed once; the retry is answered with it.
+ */
+export const PlaceOrderHeaders = z.object({
+  'Idempotency-Key': z
+    .string()
+    .min(1, 'must not be empty')
+    .max(255, 'must be at most 255 characters')
+    .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces')
+    .optional()
+    .meta({ description: 'Places the order at most once per customer and key: a retry with the same key and body is answered with the order placed first' }),
+});
+
+export type PlaceOrderHeaders = z.output<typeof PlaceOrderHeaders>;

@@ -44,6 +44,8 @@ export interface ApiRoute {
   readonly auth: RouteAuth;
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
+  /** Request headers the route reads (its own, besides `Authorization` and `X-Correlation-Id`). */
+  readonly headers?: z.ZodObject;
   readonly body?: { readonly schema: z.ZodType; readonly example: unknown };
   readonly success: RouteSuccess;
   /** Answers besides success and those `auth` and validation imply (see `errorResponse`), by status. */
@@ -89,6 +91,7 @@ const REASONS: Readonly<Record<number, string>> = {
   403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
+  422: 'Unprocessable Entity',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
@@ -170,7 +173,15 @@ function operationOf(route: ApiRoute): ZodOpenApiOperationObject {
     ...(route.description ? { description: route.description } : {}),
     tags: [route.tag],
     security: route.auth === 'bearer' ? [{ bearerAuth: [] }] : route.auth === 'admin' ? [{ adminToken: [] }] : [],
-    ...(route.params || route.query ? { requestParams: { ...(route.params ? { path: route.params } : {}), ...(route.query ? { query: route.query } : {}) } } : {}),
+    ...(route.params || route.query || route.headers
+      ? {
+          requestParams: {
+            ...(route.params ? { path: route.params } : {}),
+            ...(route.query ? { query: route.query } : {}),
+            ...(route.headers ? { header: route.headers } : {}),
+          },
+        }
+      : {}),
     ...(route.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: route.body.schema, example: route.body.example } } } }
       : {}),
