@@ -17,7 +17,7 @@ import {
   isPortSpec,
   validateComposeSchema,
 } from './compose.js';
-import { DOCUMENTED_ENV, SERVICE_ENV, SHARED_ENV } from './documented-env.js';
+import { DOCUMENTED_ENV, SERVICE_ENV, SHARED_ENV, TOOL_ENV } from './documented-env.js';
 import { checkDockerfile, checkDockerignore } from './dockerfile.js';
 import { discoverApps, readmeEnvTable, readYaml, REPO_ROOT, type AppService } from './workspace.js';
 
@@ -175,7 +175,7 @@ describe('docker-compose.yml: environment variables', () => {
       [...DOCUMENTED_ENV].map((name) => {
         if ((SHARED_ENV as readonly string[]).includes(name)) return [name, ['*']];
         const services = Object.entries(SERVICE_ENV).filter(([, names]) => names.includes(name)).map(([service]) => service);
-        return [name, services.length > 0 ? services.sort() : ['npm start']];
+        return [name, services.length > 0 ? services.sort() : [TOOL_ENV[name] ?? '(nobody)']];
       }),
     );
   const sorted = (table: Map<string, string[]> | null) => [...(table ?? new Map<string, string[]>())].sort(([a], [b]) => a.localeCompare(b));

@@ -81,17 +81,18 @@ export const SERVICE_ENV: Readonly<Record<string, readonly string[]>> = {
   ],
 };
 
-/** Read by local tooling (`npm start`), never by a service: must not be set on an app service. */
-export const TOOL_ENV = [
-  'MAILDEV_SMTP_PORT',
-  'MAILDEV_WEB_PORT',
-  'EVENTSHOP_EMBEDDED_POSTGRES',
-  'EVENTSHOP_POSTGRES_PROBE_PORT',
-  'EVENTSHOP_NATS_PROBE_PORT',
-] as const;
+/** Read by local tooling, never by a service (must not be set on an app service): name → the command that reads it. */
+export const TOOL_ENV: Readonly<Record<string, 'npm start' | 'npm test'>> = {
+  MAILDEV_SMTP_PORT: 'npm start',
+  MAILDEV_WEB_PORT: 'npm start',
+  EVENTSHOP_EMBEDDED_POSTGRES: 'npm start',
+  EVENTSHOP_POSTGRES_PROBE_PORT: 'npm start',
+  EVENTSHOP_NATS_PROBE_PORT: 'npm start',
+  CHROMIUM_PATH: 'npm test',
+};
 
 /** Every documented name (the README table, as a set). */
-export const DOCUMENTED_ENV: ReadonlySet<string> = new Set([...SHARED_ENV, ...Object.values(SERVICE_ENV).flat(), ...TOOL_ENV]);
+export const DOCUMENTED_ENV: ReadonlySet<string> = new Set([...SHARED_ENV, ...Object.values(SERVICE_ENV).flat(), ...Object.keys(TOOL_ENV)]);
 
 /** The names `service` may be given: the shared ones plus its own. */
 export function allowedEnvFor(service: string): ReadonlySet<string> {
