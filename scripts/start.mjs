@@ -160,7 +160,9 @@ const lines = [
     ['PostgreSQL', infrastructure.postgres],
     ['NATS', infrastructure.nats],
   ].map(([name, { url, started }]) => {
-    const origin = started ? `${started.name}, started by npm start; data in ${relative(rootDir, started.dataDir)}/` : 'already running';
+    // Relative when inside the repository; the embedded PostgreSQL's may be elsewhere (run as root).
+    const where = relative(rootDir, started?.dataDir ?? rootDir);
+    const origin = started ? `${started.name}, started by npm start; data in ${where.startsWith('..') ? started.dataDir : where}/` : 'already running';
     return `  ${name.padEnd(width)}${url}   (${origin})`;
   }),
   '',
