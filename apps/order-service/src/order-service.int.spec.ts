@@ -84,6 +84,20 @@ async function whileHoldingVersion<T>(orderId: string, version: number, work: ()
   }
 }
 
+/** Resolves once two sessions of the service's database wait for a lock (the racers, blocked by `whileHoldingVersion`). */
+function twoWaitingForALock(what: string): Promise<true> {
+  return eventually(
+    async () => {
+      const [{ waiting }] = await db.query(
+        `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      return waiting >= 2 ? true : undefined;
+    },
+    PATIENCE_MS,
+    what,
+  );
+}
+
 /** Waits until the outbox relay has published every committed event, then returns the order's events on the stream. */
 async function eventsOnTheStreamFor(orderId: string): Promise<Array<StoredEvent<Record<string, unknown>>>> {
   await eventually(() => outboxDrained(db), PATIENCE_MS, 'the outbox to be drained');
@@ -255,16 +269,7 @@ describe('order-service (in-process, real PostgreSQL + NATS JetStream)', () => {
     const cancel = () => http().post(`/orders/${order.id}/cancel`).set(bearer(ann)).then((response) => response);
     const { racing } = await whileHoldingVersion(order.id, 2, async () => {
       const both = Promise.all([cancel(), cancel()]);
-      await eventually(
-        async () => {
-          const [{ waiting }] = await db.query(
-            `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          );
-          return waiting >= 2 ? true : undefined;
-        },
-        PATIENCE_MS,
-        'both cancels to wait for version 2',
-      );
+      await twoWaitingForALock('both cancels to wait for version 2');
       return { racing: both };
     });
     const responses = await racing;
@@ -314,16 +319,7 @@ describe('order-service (in-process, real PostgreSQL + NATS JetStream)', () => {
       const orderId = idempotentOrderId(ann, key);
       const { racing } = await whileHoldingVersion(orderId, 1, async () => {
         const both = Promise.all([placeWithKey(ann, key), placeWithKey(ann, key)]);
-        await eventually(
-          async () => {
-            const [{ waiting }] = await db.query(
-              `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-            );
-            return waiting >= 2 ? true : undefined;
-          },
-          PATIENCE_MS,
-          'both requests to wait for version 1',
-        );
+        await twoWaitingForALock('both requests to wait for version 1');
         return { racing: both };
       });
       const responses = await racing;
