@@ -46,10 +46,11 @@ export class JetStreamPublisher implements Publisher {
       const headers = toNatsHeaders(message.headers);
       headers.set('Nats-Msg-Id', message.id);
       const token = (this.nextToken++).toString(36);
-      const { prefix } = this.ensureInbox();
       const bytes = message.payload.byteLength;
       try {
-        // The client refuses a message over the server's max_payload here, before sending it.
+        // Both throw on a draining connection; the publish also refuses a message over the server's
+        // max_payload here, before sending it.
+        const { prefix } = this.ensureInbox();
         this.nc.publish(message.subject, message.payload, { headers, reply: `${prefix}.${token}` });
       } catch (error) {
         return reject(publishError(message.subject, bytes, error));
